@@ -1,0 +1,251 @@
+package config
+
+import (
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// defaults returns the Config every test file starts from: nothing but the
+// defaults of skymap's sections.
+func defaults() Config {
+	return Config{
+		FullRunInterval: time.Hour,
+		Server:          Server{Listen: "127.0.0.1:8080"},
+		Storage:         Storage{DataDir: "./skymap-data"},
+		AWS:             AWS{MaxAttempts: 10, Concurrency: 8},
+		Log:             Log{Level: slog.LevelInfo, Format: "text"},
+	}
+}
+
+func TestLoadStackStateExample(t *testing.T) {
+	got, err := Load(filepath.Join("testdata", "stackstate-example.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaults()
+	want.ExternalID = "uniquesecret!1"
+	want.Instances = []Instance{{
+		Name:               "123456789012",
+		RoleARN:            "arn:aws:iam::123456789012:role/StackStateAwsIntegrationRole",
+		Account:            "123456789012",
+		Partition:          "aws",
+		Regions:            []string{"global", "eu-west-1"},
+		CollectionInterval: 60 * time.Second,
+		LogBucket:          "stackstate-logs-123456789012",
+		FlowLogBucket:      "stackstate-flowlogs-123456789012",
+	}}
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("Load() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want func(*Config) // changes to defaults()
+	}{
+		{
+			name: "every key",
+			yaml: `
+init_config:
+  aws_access_key_id: AKIAEXAMPLE
+  aws_secret_access_key: secretexample
+  external_id: 12345
+  full_run_interval: 0x708
+  service: aws
+instances:
+  - role_arn: arn:aws-cn:iam::210987654321:role/path/Reader
+    instance_name: china
+    regions: [cn-north-1, global]
+    collection_interval: 30
+    min_collection_interval: 90
+    apis_to_run: [ec2, s3|my-bucket]
+    log_bucket_name: my.logs
+    flowlog_bucket_name: my-flowlogs
+    tags: ['env:prod']
+    arns: {ec2: 'arn:aws-cn:ec2:cn-north-1:210987654321:vpc/*'}
+    empty_default_hostname: true
+    service: aws
+server: {listen: ':9090'}
+storage: {data_dir: /var/lib/skymap}
+aws:
+  endpoint_url: http://127.0.0.1:5000
+  endpoints: {s3: 'https://s3.example.com', cloudwatch_logs: 'http://localhost:4566'}
+  max_attempts: 3
+  concurrency: 32
+  allow_role_without_external_id: true
+  request_timeout: 20
+log: {level: DEBUG, format: json}
+`,
+			want: func(c *Config) {
+				c.Credentials = Credentials{AccessKeyID: "AKIAEXAMPLE", SecretAccessKey: "secretexample"}
+				c.ExternalID = "12345"
+				c.AllowRoleWithoutExternalID = true
+				c.FullRunInterval = 30 * time.Minute
+				c.Instances = []Instance{{
+					Name:               "china",
+					RoleARN:            "arn:aws-cn:iam::210987654321:role/path/Reader",
+					Account:            "210987654321",
+					Partition:          "aws-cn",
+					Regions:            []string{"cn-north-1", "global"},
+					CollectionInterval: 30 * time.Second,
+					APIs:               []API{{Name: "ec2"}, {Name: "s3", Filter: "my-bucket"}},
+					LogBucket:          "my.logs",
+					FlowLogBucket:      "my-flowlogs",
+					Tags:               []string{"env:prod"},
+					ARNs:               map[string]string{"ec2": "arn:aws-cn:ec2:cn-north-1:210987654321:vpc/*"},
+				}}
+				c.Server.Listen = ":9090"
+				c.Storage.DataDir = "/var/lib/skymap"
+				c.AWS = AWS{
+					EndpointURL: "http://127.0.0.1:5000",
+					Endpoints:   map[string]string{"s3": "https://s3.example.com", "cloudwatch_logs": "http://localhost:4566"},
+					MaxAttempts: 3, Concurrency: 32, RequestTimeout: 20 * time.Second,
+				}
+				c.Log = Log{Level: slog.LevelDebug, Format: "json"}
+			},
+		},
+		{
+			name: "no role: base credentials, default name, partition from regions",
+			yaml: `
+init_config:
+instances:
+  - regions: [all, global]
+  - role_arn: arn:aws-us-gov:iam::123456789012:role/R
+    regions: [us-gov-west-1]
+    min_collection_interval: 120
+aws:
+  allow_role_without_external_id: true
+`,
+			want: func(c *Config) {
+				c.AllowRoleWithoutExternalID = true
+				c.Instances = []Instance{
+					{Name: "default", Partition: "aws", Regions: []string{"all", "global"}, CollectionInterval: time.Minute},
+					{
+						Name: "123456789012", RoleARN: "arn:aws-us-gov:iam::123456789012:role/R", Account: "123456789012",
+						Partition: "aws-us-gov", Regions: []string{"us-gov-west-1"}, CollectionInterval: 2 * time.Minute,
+						LogBucket: "stackstate-logs-123456789012", FlowLogBucket: "stackstate-flowlogs-123456789012",
+					},
+				}
+			},
+		},
+		{
+			name: "stackstate opt-out of the external id, nulls keep defaults, anchors",
+			yaml: `
+init_config:
+  external_id: disable_external_id_this_is_unsafe
+  full_run_interval:
+instances:
+  - role_arn: arn:aws:iam::111111111111:role/R
+    regions: &eu [eu-west-1, eu-central-1]
+  - role_arn: arn:aws:iam::222222222222:role/R
+    regions: *eu
+server:
+log: {level: ~}
+`,
+			want: func(c *Config) {
+				c.AllowRoleWithoutExternalID = true
+				for _, account := range []string{"111111111111", "222222222222"} {
+					c.Instances = append(c.Instances, Instance{
+						Name: account, RoleARN: "arn:aws:iam::" + account + ":role/R", Account: account, Partition: "aws",
+						Regions: []string{"eu-west-1", "eu-central-1"}, CollectionInterval: time.Minute,
+						LogBucket: "stackstate-logs-" + account, FlowLogBucket: "stackstate-flowlogs-" + account,
+					})
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Parse([]byte(tt.yaml))
+			if err != nil {
+				t.Fatalf("Parse() error = %v", err)
+			}
+			want := defaults()
+			tt.want(&want)
+			if diff := cmp.Diff(&want, got); diff != "" {
+				t.Errorf("Parse() mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestExample(t *testing.T) {
+	got, err := Parse(Example())
+	if err != nil {
+		t.Fatalf("Parse(Example()) error = %v", err)
+	}
+	want := defaults()
+	want.ExternalID = "uniquesecret!1"
+	want.Instances = []Instance{{
+		Name:               "production",
+		RoleARN:            "arn:aws:iam::123456789012:role/StackStateAwsIntegrationRole",
+		Account:            "123456789012",
+		Partition:          "aws",
+		Regions:            []string{"global", "eu-west-1"},
+		CollectionInterval: time.Minute,
+		LogBucket:          "stackstate-logs-123456789012",
+		FlowLogBucket:      "stackstate-flowlogs-123456789012",
+		Tags:               []string{"env:production"},
+	}}
+	if diff := cmp.Diff(&want, got); diff != "" {
+		t.Errorf("Parse(Example()) mismatch (-want +got):\n%s", diff)
+	}
+	Example()[0] = 'X'
+	if Example()[0] == 'X' {
+		t.Error("Example() returned its own buffer; a caller changed it")
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nope.yaml")
+	_, err := Load(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load() error = %v, want fs.ErrNotExist", err)
+	}
+	if want := "read config " + path + ": "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Load() error = %q, want prefix %q", err, want)
+	}
+}
+
+func TestLoadNamesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(path, []byte("instances: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	want := "config " + path + ": instances: at least one instance is required (line 1)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load() error = %v, want %q", err, want)
+	}
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Path != "instances" || fe.Line != 1 {
+		t.Errorf("errors.As(FieldError) = %+v, want path instances on line 1", fe)
+	}
+}
+
+func TestRunsAPI(t *testing.T) {
+	tests := []struct {
+		apis []API
+		name string
+		want bool
+	}{
+		{nil, "ec2", true},
+		{[]API{{Name: "s3", Filter: "b"}}, "s3", true},
+		{[]API{{Name: "s3"}}, "ec2", false},
+	}
+	for _, tt := range tests {
+		if got := (Instance{APIs: tt.apis}).RunsAPI(tt.name); got != tt.want {
+			t.Errorf("Instance{APIs: %v}.RunsAPI(%q) = %v, want %v", tt.apis, tt.name, got, tt.want)
+		}
+	}
+}
