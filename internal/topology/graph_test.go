@@ -1,0 +1,223 @@
+package topology
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/skymap/skymap/internal/model"
+)
+
+var (
+	scInst   = model.Scope{Account: "1", Region: "eu-west-1", Type: "aws.ec2.instance"}
+	scSubnet = model.Scope{Account: "1", Region: "eu-west-1", Type: "aws.ec2.subnet"}
+)
+
+func comp(id, typ string, idents ...string) model.Component {
+	return model.Component{ID: id, Type: typ, Name: id, Identifiers: idents, Data: map[string]any{"v": 1.0}}
+}
+
+func rel(src, dst string) model.Relation {
+	return model.Relation{Source: src, Target: dst, Type: model.UsesService}
+}
+
+func fixedClock() func() time.Time {
+	t := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	return func() time.Time { return t }
+}
+
+type change struct{ Entity, ID, Change string }
+
+func summarize(vs []model.Version) []change {
+	out := []change{}
+	for _, v := range vs {
+		out = append(out, change{v.Entity, v.ID, v.Change})
+	}
+	return out
+}
+
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	type step struct {
+		snaps       []model.Snapshot
+		wantChanges []change
+		wantRels    []model.Relation
+		wantPending int
+		wantIDs     []string
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{
+			name: "relation by identifier waits for its end, then resolves",
+			steps: []step{
+				{
+					snaps: []model.Snapshot{{Scope: scInst, Complete: true,
+						Components: []model.Component{comp("i-1", "aws.ec2.instance", "arn:i-1")},
+						Relations:  []model.Relation{rel("arn:i-1", "arn:subnet-1")}}},
+					wantChanges: []change{{"component", "i-1", "created"}},
+					wantRels:    []model.Relation{},
+					wantPending: 1,
+					wantIDs:     []string{"i-1"},
+				},
+				{
+					snaps: []model.Snapshot{{Scope: scSubnet, Complete: true,
+						Components: []model.Component{comp("subnet-1", "aws.ec2.subnet", "arn:subnet-1")}}},
+					wantChanges: []change{{"component", "subnet-1", "created"}, {"relation", "i-1|uses-service|subnet-1", "created"}},
+					wantRels:    []model.Relation{{Source: "i-1", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}}},
+					wantIDs:     []string{"i-1", "subnet-1"},
+				},
+			},
+		},
+		{
+			name: "incomplete listing keeps what it did not see; complete one deletes",
+			steps: []step{
+				{
+					snaps: []model.Snapshot{{Scope: scInst, Complete: true,
+						Components: []model.Component{comp("i-1", "aws.ec2.instance"), comp("i-2", "aws.ec2.instance")}}},
+					wantChanges: []change{{"component", "i-1", "created"}, {"component", "i-2", "created"}},
+					wantRels:    []model.Relation{},
+					wantIDs:     []string{"i-1", "i-2"},
+				},
+				{
+					snaps:       []model.Snapshot{{Scope: scInst, Complete: false, Components: []model.Component{comp("i-1", "aws.ec2.instance")}}},
+					wantChanges: []change{},
+					wantRels:    []model.Relation{},
+					wantIDs:     []string{"i-1", "i-2"},
+				},
+				{
+					snaps:       []model.Snapshot{{Scope: scInst, Complete: true, Components: []model.Component{comp("i-1", "aws.ec2.instance")}}},
+					wantChanges: []change{{"component", "i-2", "deleted"}},
+					wantRels:    []model.Relation{},
+					wantIDs:     []string{"i-1"},
+				},
+			},
+		},
+		{
+			name: "deleting an end turns its relation back to pending",
+			steps: []step{
+				{
+					snaps: []model.Snapshot{
+						{Scope: scInst, Complete: true, Components: []model.Component{comp("i-1", "aws.ec2.instance")},
+							Relations: []model.Relation{rel("i-1", "subnet-1")}},
+						{Scope: scSubnet, Complete: true, Components: []model.Component{comp("subnet-1", "aws.ec2.subnet")}},
+					},
+					wantChanges: []change{{"component", "i-1", "created"}, {"component", "subnet-1", "created"}, {"relation", "i-1|uses-service|subnet-1", "created"}},
+					wantRels:    []model.Relation{{Source: "i-1", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}}},
+					wantIDs:     []string{"i-1", "subnet-1"},
+				},
+				{
+					snaps:       []model.Snapshot{{Scope: scSubnet, Complete: true}},
+					wantChanges: []change{{"component", "subnet-1", "deleted"}, {"relation", "i-1|uses-service|subnet-1", "deleted"}},
+					wantRels:    []model.Relation{},
+					wantPending: 1,
+					wantIDs:     []string{"i-1"},
+				},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := New(nil, WithClock(fixedClock()))
+			for i, st := range tt.steps {
+				vs, err := g.Apply(ctx, "scan", st.snaps)
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if d := cmp.Diff(st.wantChanges, summarize(vs)); d != "" {
+					t.Errorf("step %d versions (-want +got):\n%s", i, d)
+				}
+				if d := cmp.Diff(st.wantRels, g.Relations()); d != "" {
+					t.Errorf("step %d relations (-want +got):\n%s", i, d)
+				}
+				if got := len(g.Pending()); got != st.wantPending {
+					t.Errorf("step %d: %d pending relations, want %d", i, got, st.wantPending)
+				}
+				var ids []string
+				for _, c := range g.Components() {
+					ids = append(ids, c.ID)
+				}
+				if d := cmp.Diff(st.wantIDs, ids); d != "" {
+					t.Errorf("step %d components (-want +got):\n%s", i, d)
+				}
+			}
+		})
+	}
+}
+
+func TestUpdateRecordsDiff(t *testing.T) {
+	ctx := context.Background()
+	g := New(nil, WithClock(fixedClock()))
+	c := comp("i-1", "aws.ec2.instance")
+	c.Data = map[string]any{"State": map[string]any{"Name": "running"}}
+	if _, err := g.Apply(ctx, "scan", []model.Snapshot{{Scope: scInst, Complete: true, Components: []model.Component{c}}}); err != nil {
+		t.Fatal(err)
+	}
+	c.Data = map[string]any{"State": map[string]any{"Name": "stopped"}}
+	c.Labels = []string{"b:2", "a:1"}
+	vs, err := g.Apply(ctx, "event-42", []model.Snapshot{{Scope: scInst, Complete: false, Components: []model.Component{c}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 1 || vs[0].Change != model.Updated || vs[0].Cause != "event-42" {
+		t.Fatalf("versions = %+v, want one update caused by event-42", summarize(vs))
+	}
+	var diff map[string]FieldChange
+	if err := json.Unmarshal(vs[0].Diff, &diff); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]FieldChange{
+		"data.State.Name": {Old: "running", New: "stopped"},
+		"labels":          {Old: []any{}, New: []any{"a:1", "b:2"}},
+	}
+	if d := cmp.Diff(want, diff); d != "" {
+		t.Errorf("diff (-want +got):\n%s", d)
+	}
+	// Applying the same content again records nothing.
+	vs, err = g.Apply(ctx, "scan", []model.Snapshot{{Scope: scInst, Complete: true, Components: []model.Component{c}}})
+	if err != nil || len(vs) != 0 {
+		t.Errorf("re-apply: versions %v, err %v; want none", summarize(vs), err)
+	}
+}
+
+type failingStore struct{}
+
+func (failingStore) Commit(context.Context, Change) error { return errors.New("disk full") }
+
+func TestFailedCommitLeavesGraphUnchanged(t *testing.T) {
+	ctx := context.Background()
+	g := New(&State{Components: []Owned{{Scope: scInst, Component: Normalize(comp("i-1", "aws.ec2.instance"))}}},
+		WithStore(failingStore{}))
+	_, err := g.Apply(ctx, "scan", []model.Snapshot{{Scope: scInst, Complete: true, Components: []model.Component{comp("i-2", "aws.ec2.instance")}}})
+	if err == nil {
+		t.Fatal("Apply succeeded with a failing store")
+	}
+	if _, ok := g.Lookup("i-1"); !ok {
+		t.Error("i-1 lost after a failed commit")
+	}
+	if _, ok := g.Lookup("i-2"); ok {
+		t.Error("i-2 visible after a failed commit")
+	}
+}
+
+func TestLookupByIdentifier(t *testing.T) {
+	g := New(nil)
+	_, err := g.Apply(context.Background(), "scan", []model.Snapshot{{Scope: scInst, Complete: true,
+		Components: []model.Component{comp("i-1", "aws.ec2.instance", "urn:host:/i-1", "urn:vpcip:vpc-1/10.0.0.5")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"i-1", "urn:host:/i-1", "urn:vpcip:vpc-1/10.0.0.5"} {
+		if c, ok := g.Lookup(ref); !ok || c.ID != "i-1" {
+			t.Errorf("Lookup(%q) = %q, %v; want i-1", ref, c.ID, ok)
+		}
+	}
+	if _, ok := g.Lookup("urn:host:/i-2"); ok {
+		t.Error("Lookup of an unknown identifier succeeded")
+	}
+}
