@@ -1,0 +1,46 @@
+// Package store defines the storage contracts of skymap. Each backend
+// (embedded SQLite today; PostgreSQL and ClickHouse later) implements them
+// and must pass the same conformance tests.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/topology"
+)
+
+// ErrNotFound is returned when a requested item does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrLocked is returned when another process already holds a data directory.
+var ErrLocked = errors.New("data directory in use")
+
+// Topology persists the topology graph and its history.
+type Topology interface {
+	topology.Store
+	// LoadTopology returns everything Commit stored, for a graph to start from.
+	LoadTopology(ctx context.Context) (*topology.State, error)
+	// Versions returns history entries matching q, oldest first.
+	Versions(ctx context.Context, q VersionQuery) ([]model.Version, error)
+}
+
+// VersionQuery selects history entries. Zero fields do not filter.
+type VersionQuery struct {
+	ID       string    // component id or relation id
+	Since    time.Time // inclusive
+	Until    time.Time // exclusive
+	AfterSeq int64
+	Limit    int // 0 means 1000
+}
+
+// State keeps small values collectors and the scheduler need across
+// restarts: cursors, last scan times, call statuses.
+type State interface {
+	// GetState returns the value under key, or ErrNotFound.
+	GetState(ctx context.Context, key string) ([]byte, error)
+	// PutState stores value under key, replacing any previous value.
+	PutState(ctx context.Context, key string, value []byte) error
+}
