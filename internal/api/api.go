@@ -1,0 +1,256 @@
+// Package api serves skymap's HTTP JSON API. Handlers return a result or an
+// error; one function maps errors to statuses and writes both.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store"
+)
+
+// Graph is what the API reads of the live topology; *topology.Graph is one.
+type Graph interface {
+	Lookup(ref string) (model.Component, bool)
+	Components() []model.Component
+	Relations() []model.Relation
+	Pending() []model.Relation
+}
+
+// History reads versions; *embedded.Store is one.
+type History interface {
+	Versions(ctx context.Context, q store.VersionQuery) ([]model.Version, error)
+}
+
+// Server holds what the handlers read. Status returns the document served at
+// /api/status.
+type Server struct {
+	Graph   Graph
+	History History
+	Status  func(ctx context.Context) any
+	Logger  *slog.Logger
+}
+
+// Error kinds the API maps to HTTP statuses.
+var (
+	errNotFound   = errors.New("not found")
+	errBadRequest = errors.New("bad request")
+)
+
+// apiError is an error with the code and message the client sees.
+type apiError struct {
+	kind    error
+	code    string
+	message string
+}
+
+func (e *apiError) Error() string { return e.message }
+func (e *apiError) Unwrap() error { return e.kind }
+
+func notFound(msg string) error   { return &apiError{errNotFound, "not_found", msg} }
+func badRequest(msg string) error { return &apiError{errBadRequest, "bad_request", msg} }
+
+// Handler returns the API's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", s.handle(func(r *http.Request) (any, error) {
+		return map[string]string{"status": "ok"}, nil
+	}))
+	mux.Handle("GET /api/components", s.handle(s.components))
+	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
+	mux.Handle("GET /api/relations", s.handle(s.relations))
+	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
+	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
+		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)
+	}))
+	return mux
+}
+
+// handle adapts a result-or-error function to an http.Handler.
+func (s *Server) handle(f func(r *http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := f(r)
+		if err != nil {
+			status, body := s.errorBody(r, err)
+			writeJSON(w, status, body)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	})
+}
+
+// errorBody is the one place that maps errors to HTTP statuses.
+func (s *Server) errorBody(r *http.Request, err error) (int, any) {
+	var ae *apiError
+	status, code, msg := http.StatusInternalServerError, "internal", "internal error"
+	switch {
+	case errors.As(err, &ae) && errors.Is(err, errNotFound):
+		status, code, msg = http.StatusNotFound, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errBadRequest):
+		status, code, msg = http.StatusBadRequest, ae.code, ae.message
+	case errors.Is(err, context.Canceled):
+		status, code, msg = 499, "canceled", "request canceled"
+	default:
+		if s.Logger != nil {
+			s.Logger.Error("api request failed", "path", r.URL.Path, "err", err)
+		}
+	}
+	return status, map[string]any{"error": map[string]string{"code": code, "message": msg}}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || (max > 0 && n > max) {
+		return 0, badRequest(name + ": want an integer between 0 and " + strconv.Itoa(max) + ", got " + strconv.Quote(s))
+	}
+	return n, nil
+}
+
+// ComponentList is the answer of GET /api/components.
+type ComponentList struct {
+	Components []model.Component `json:"components"`
+	Total      int               `json:"total"`
+	Offset     int               `json:"offset"`
+	Limit      int               `json:"limit"`
+}
+
+func (s *Server) components(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	limit, err := intParam(r, "limit", 1000, 10000)
+	if err != nil {
+		return nil, err
+	}
+	offset, err := intParam(r, "offset", 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	match := func(c model.Component) bool {
+		if v := q.Get("type"); v != "" && c.Type != v {
+			return false
+		}
+		if v := q.Get("account"); v != "" && c.Account != v {
+			return false
+		}
+		if v := q.Get("region"); v != "" && c.Region != v {
+			return false
+		}
+		if v := q.Get("layer"); v != "" && !strings.EqualFold(c.Layer, v) {
+			return false
+		}
+		if v := q.Get("name"); v != "" && !strings.Contains(strings.ToLower(c.Name), strings.ToLower(v)) {
+			return false
+		}
+		for _, l := range q["label"] {
+			found := false
+			for _, have := range c.Labels {
+				if have == l {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return false
+			}
+		}
+		return true
+	}
+	out := ComponentList{Components: []model.Component{}, Offset: offset, Limit: limit}
+	for _, c := range s.Graph.Components() {
+		if !match(c) {
+			continue
+		}
+		if out.Total >= offset && len(out.Components) < limit {
+			out.Components = append(out.Components, c)
+		}
+		out.Total++
+	}
+	return out, nil
+}
+
+// ComponentDetail is the answer of GET /api/components/{id}.
+type ComponentDetail struct {
+	Component model.Component  `json:"component"`
+	Outgoing  []model.Relation `json:"outgoing"`
+	Incoming  []model.Relation `json:"incoming"`
+	History   []model.Version  `json:"history"`
+}
+
+func (s *Server) component(r *http.Request) (any, error) {
+	ref := r.PathValue("id")
+	c, ok := s.Graph.Lookup(ref)
+	if !ok {
+		return nil, notFound("no component with id or identifier " + strconv.Quote(ref))
+	}
+	d := ComponentDetail{Component: c, Outgoing: []model.Relation{}, Incoming: []model.Relation{}}
+	for _, rel := range s.Graph.Relations() {
+		if rel.Source == c.ID {
+			d.Outgoing = append(d.Outgoing, rel)
+		}
+		if rel.Target == c.ID {
+			d.Incoming = append(d.Incoming, rel)
+		}
+	}
+	if s.History != nil {
+		h, err := s.History.Versions(r.Context(), store.VersionQuery{ID: c.ID, Limit: 100})
+		if err != nil {
+			return nil, err
+		}
+		d.History = h
+	}
+	return d, nil
+}
+
+// RelationList is the answer of GET /api/relations.
+type RelationList struct {
+	Relations []model.Relation `json:"relations"`
+	Pending   []model.Relation `json:"pending"`
+}
+
+func (s *Server) relations(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	comp := q.Get("component")
+	if comp != "" {
+		c, ok := s.Graph.Lookup(comp)
+		if !ok {
+			return nil, notFound("no component with id or identifier " + strconv.Quote(comp))
+		}
+		comp = c.ID
+	}
+	typ := q.Get("type")
+	keep := func(rel model.Relation) bool {
+		return (comp == "" || rel.Source == comp || rel.Target == comp) && (typ == "" || rel.Type == typ)
+	}
+	out := RelationList{Relations: []model.Relation{}, Pending: []model.Relation{}}
+	for _, rel := range s.Graph.Relations() {
+		if keep(rel) {
+			out.Relations = append(out.Relations, rel)
+		}
+	}
+	if comp == "" {
+		for _, rel := range s.Graph.Pending() {
+			if keep(rel) {
+				out.Pending = append(out.Pending, rel)
+			}
+		}
+	}
+	return out, nil
+}
