@@ -1,0 +1,217 @@
+package inventory
+
+import (
+	"context"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/skymap/skymap/internal/model"
+)
+
+// ec2Tags turns EC2 tags into a map.
+func ec2Tags(tags []ec2types.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// liveStates are the instance states listed; terminated instances are gone.
+var liveStates = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
+
+func collectInstances(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	client := ec2.NewFromConfig(t.Config)
+	// moto answers 500 to instance-state-code filters; state names work on both.
+	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
+		Filters:    []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: liveStates}},
+		MaxResults: aws.Int32(1000),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, r := range page.Reservations {
+			for _, in := range r.Instances {
+				instance(t, in, &res)
+			}
+		}
+	}
+	return res, nil
+}
+
+func instance(t Target, in ec2types.Instance, res *Result) {
+	id := aws.ToString(in.InstanceId)
+	idents := []string{"urn:host:/" + id}
+	if dns := aws.ToString(in.PublicDnsName); dns != "" {
+		idents = append(idents, "urn:host:/"+dns)
+	}
+	if ip := aws.ToString(in.PublicIpAddress); ip != "" {
+		idents = append(idents, "urn:host:/"+ip)
+	}
+	for _, eni := range in.NetworkInterfaces {
+		vpc := aws.ToString(eni.VpcId)
+		for _, pip := range eni.PrivateIpAddresses {
+			if ip := aws.ToString(pip.PrivateIpAddress); ip != "" && vpc != "" {
+				idents = append(idents, "urn:vpcip:"+vpc+"/"+ip)
+			}
+		}
+		for _, v6 := range eni.Ipv6Addresses {
+			if ip := aws.ToString(v6.Ipv6Address); ip != "" && vpc != "" {
+				idents = append(idents, "urn:vpcip:"+vpc+"/"+ip)
+			}
+		}
+	}
+	if vpc, ip := aws.ToString(in.VpcId), aws.ToString(in.PrivateIpAddress); vpc != "" && ip != "" {
+		idents = append(idents, "urn:vpcip:"+vpc+"/"+ip)
+	}
+	res.Components = append(res.Components, t.component(resource{
+		typ: typeInstance, id: id, short: id, tags: ec2Tags(in.Tags), idents: idents, data: in,
+	}))
+	switch {
+	case in.SubnetId != nil:
+		res.Relations = append(res.Relations, rel(id, aws.ToString(in.SubnetId), model.UsesService))
+	case in.VpcId != nil:
+		res.Relations = append(res.Relations, rel(id, aws.ToString(in.VpcId), model.UsesService))
+	}
+	// The instance's groups, and its interfaces' groups: some EC2
+	// implementations (moto) list them only on the interfaces.
+	groups := map[string]bool{}
+	for _, sg := range in.SecurityGroups {
+		groups[aws.ToString(sg.GroupId)] = true
+	}
+	for _, eni := range in.NetworkInterfaces {
+		for _, sg := range eni.Groups {
+			groups[aws.ToString(sg.GroupId)] = true
+		}
+	}
+	for _, sg := range slices.Sorted(maps.Keys(groups)) {
+		if sg != "" {
+			res.Relations = append(res.Relations, rel(id, sg, model.UsesService))
+		}
+	}
+	for _, bd := range in.BlockDeviceMappings {
+		if bd.Ebs != nil && bd.Ebs.VolumeId != nil {
+			res.Relations = append(res.Relations, rel(id, aws.ToString(bd.Ebs.VolumeId), model.UsesService))
+		}
+	}
+}
+
+func collectVPCs(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	p := ec2.NewDescribeVpcsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, v := range page.Vpcs {
+			id := aws.ToString(v.VpcId)
+			res.Components = append(res.Components, t.component(resource{
+				typ: typeVPC, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
+			}))
+		}
+	}
+	return res, nil
+}
+
+func collectSubnets(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	p := ec2.NewDescribeSubnetsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, s := range page.Subnets {
+			id := aws.ToString(s.SubnetId)
+			idents := []string{}
+			if arn := aws.ToString(s.SubnetArn); arn != "" {
+				idents = append(idents, arn)
+			}
+			res.Components = append(res.Components, t.component(resource{
+				typ: typeSubnet, id: id, short: id, tags: ec2Tags(s.Tags), idents: idents, data: s,
+			}))
+			res.Relations = append(res.Relations, rel(id, aws.ToString(s.VpcId), model.UsesService))
+		}
+	}
+	return res, nil
+}
+
+func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	p := ec2.NewDescribeSecurityGroupsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, g := range page.SecurityGroups {
+			id := aws.ToString(g.GroupId)
+			idents := []string{}
+			if arn := aws.ToString(g.SecurityGroupArn); arn != "" {
+				idents = append(idents, arn)
+			}
+			r := resource{typ: typeSecurityGroup, id: id, short: id, name: aws.ToString(g.GroupName),
+				tags: ec2Tags(g.Tags), idents: idents, data: g}
+			res.Components = append(res.Components, t.component(r))
+			if vpc := aws.ToString(g.VpcId); vpc != "" {
+				res.Relations = append(res.Relations, rel(vpc, id, model.HasResource))
+			}
+		}
+	}
+	return res, nil
+}
+
+func collectVPNGateways(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	// DescribeVpnGateways does not paginate: it returns every gateway at once.
+	out, err := ec2.NewFromConfig(t.Config).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
+	if err != nil {
+		return res, err
+	}
+	for _, g := range out.VpnGateways {
+		if g.State == ec2types.VpnStateDeleted {
+			continue
+		}
+		id := aws.ToString(g.VpnGatewayId)
+		res.Components = append(res.Components, t.component(resource{
+			typ: typeVPNGateway, id: id, short: id, tags: ec2Tags(g.Tags), data: g,
+		}))
+		for _, a := range g.VpcAttachments {
+			if a.State == ec2types.AttachmentStatusAttached || a.State == ec2types.AttachmentStatusAttaching {
+				res.Relations = append(res.Relations, rel(id, aws.ToString(a.VpcId), model.UsesService))
+			}
+		}
+	}
+	return res, nil
+}
+
+func collectInternetGateways(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	p := ec2.NewDescribeInternetGatewaysPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeInternetGatewaysInput{MaxResults: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		for _, g := range page.InternetGateways {
+			id := aws.ToString(g.InternetGatewayId)
+			res.Components = append(res.Components, t.component(resource{
+				typ: typeInternetGateway, id: id, short: id, tags: ec2Tags(g.Tags), data: g,
+			}))
+			for _, a := range g.Attachments {
+				if a.State == ec2types.AttachmentStatusAttached || a.State == "available" || a.State == ec2types.AttachmentStatusAttaching {
+					res.Relations = append(res.Relations, rel(id, aws.ToString(a.VpcId), model.UsesService))
+				}
+			}
+		}
+	}
+	return res, nil
+}
