@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+
+	"github.com/skymap/skymap/internal/collect/inventory"
+)
+
+func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
+	fs := m.flags("iam-policy", "iam-policy")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	actions := slices.Clone(inventory.IAMActions())
+	slices.Sort(actions)
+	actions = slices.Compact(actions)
+	policy := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid":      "SkymapReadOnly",
+			"Effect":   "Allow",
+			"Action":   actions,
+			"Resource": "*",
+		}},
+	}
+	enc := json.NewEncoder(m.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(policy); err != nil {
+		return exitFailure
+	}
+	return exitOK
+}

@@ -1,0 +1,301 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/skymap/skymap/internal/api"
+	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/store/embedded"
+	"github.com/skymap/skymap/internal/topology"
+)
+
+// State keys of the scheduler.
+const (
+	keyLastScan = "scan/last"
+	keyCalls    = "scan/calls"
+)
+
+// ScanReport describes the last full scan, as /api/status shows it.
+type ScanReport struct {
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
+	Seconds    float64   `json:"seconds"`
+	Components int       `json:"components"`
+	Relations  int       `json:"relations"`
+	Pending    int       `json:"pending_relations"`
+	Changes    int       `json:"changes"`
+	Problems   []string  `json:"problems"`
+}
+
+// StatusDoc is the answer of GET /api/status.
+type StatusDoc struct {
+	Version  string             `json:"version"`
+	Scanning bool               `json:"scanning"`
+	LastScan *ScanReport        `json:"last_scan"`
+	NextScan time.Time          `json:"next_scan"`
+	Accounts []AccountStatus    `json:"accounts"`
+	Calls    []model.CallStatus `json:"calls"`
+}
+
+// AccountStatus summarizes the integration state of one account.
+type AccountStatus struct {
+	Account string `json:"account"`
+	// State is connected, partially connected or failed.
+	State string `json:"state"`
+	// Denied lists the IAM actions that were denied.
+	Denied []string `json:"denied"`
+}
+
+// ServeOptions add to Options what serve needs.
+type ServeOptions struct {
+	Options
+	// DataDir and Listen override the config's storage.data_dir and server.listen.
+	DataDir, Listen string
+	Version         string
+	// Ready, when set, is called with the listening address once the API answers.
+	Ready func(addr string)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Serve runs skymap as a service: it serves the API from the stored map at
+// once, scans every full_run_interval (at start when the last scan is older),
+// and keeps state in the data dir. It returns when ctx is cancelled.
+func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
+	log := o.logger()
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	dir := cfg.Storage.DataDir
+	if o.DataDir != "" {
+		dir = o.DataDir
+	}
+	listen := cfg.Server.Listen
+	if o.Listen != "" {
+		listen = o.Listen
+	}
+	st, err := embedded.Open(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	state, err := st.LoadTopology(ctx)
+	if err != nil {
+		return fmt.Errorf("load topology: %w", err)
+	}
+	g := topology.New(state, topology.WithStore(st))
+	prov, err := newProvider(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version}
+	if err := sch.load(ctx); err != nil {
+		return err
+	}
+	log.Info("topology loaded", "data_dir", dir, "components", g.Len())
+
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", listen, err)
+	}
+	srv := &http.Server{
+		Handler:           (&api.Server{Graph: g, History: st, Status: sch.status, Logger: log}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("serving API", "addr", ln.Addr().String())
+	if o.Ready != nil {
+		o.Ready(ln.Addr().String())
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve API: %w", err)
+		}
+		return nil
+	})
+	eg.Go(func() error {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	eg.Go(func() error { return sch.Run(ctx) })
+	err = eg.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// scheduler runs full scans every full_run_interval and records their outcome.
+type scheduler struct {
+	cfg     *config.Config
+	graph   *topology.Graph
+	state   store.State
+	prov    *awsconn.Provider
+	now     func() time.Time
+	opts    Options
+	version string
+
+	mu       sync.Mutex
+	scanning bool
+	last     *ScanReport
+	calls    []model.CallStatus
+}
+
+// load reads the last scan's report and call outcomes from the store.
+func (s *scheduler) load(ctx context.Context) error {
+	for key, dst := range map[string]any{keyLastScan: &s.last, keyCalls: &s.calls} {
+		b, err := s.state.GetState(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, dst); err != nil {
+			return fmt.Errorf("decode stored %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+// Run scans when due until ctx is cancelled.
+func (s *scheduler) Run(ctx context.Context) error {
+	for {
+		wait := time.Until(s.next())
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ctx.Err()
+			case <-t.C:
+			}
+		}
+		if err := s.scan(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+	}
+}
+
+func (s *scheduler) next() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil {
+		return s.now()
+	}
+	return s.last.Finished.Add(s.cfg.FullRunInterval)
+}
+
+// scan runs one full scan, applies it to the graph and stores the report.
+// Only a failure to store is an error; AWS problems are in the report.
+func (s *scheduler) scan(ctx context.Context) error {
+	log := s.opts.logger()
+	s.mu.Lock()
+	s.scanning = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.scanning = false
+		s.mu.Unlock()
+	}()
+	rep := &ScanReport{Started: s.now().UTC(), Problems: []string{}}
+	s.prov.Recorder().Reset()
+	sc := &inventory.Scanner{Accounts: s.prov, Instances: s.cfg.Instances, Concurrency: s.cfg.AWS.Concurrency,
+		Logger: log, Progress: s.opts.Progress}
+	snaps, problems, err := sc.Scan(ctx)
+	if err != nil {
+		return err
+	}
+	versions, err := s.graph.Apply(ctx, "scan", snaps)
+	if err != nil {
+		return err
+	}
+	rep.Finished = s.now().UTC()
+	rep.Seconds = rep.Finished.Sub(rep.Started).Seconds()
+	rep.Components = len(s.graph.Components())
+	rep.Relations = len(s.graph.Relations())
+	rep.Pending = len(s.graph.Pending())
+	rep.Changes = len(versions)
+	for _, p := range problems {
+		rep.Problems = append(rep.Problems, p.Error())
+	}
+	calls := statuses(s.prov.Recorder().Statuses(), problems)
+	for key, v := range map[string]any{keyLastScan: rep, keyCalls: calls} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if err := s.state.PutState(ctx, key, b); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.last, s.calls = rep, calls
+	s.mu.Unlock()
+	log.Info("scan finished", "components", rep.Components, "relations", rep.Relations,
+		"changes", rep.Changes, "problems", len(problems), "seconds", rep.Seconds)
+	return nil
+}
+
+func (s *scheduler) status(context.Context) any {
+	next := s.next()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	calls := s.calls
+	if calls == nil {
+		calls = []model.CallStatus{}
+	}
+	return StatusDoc{Version: s.version, Scanning: s.scanning, LastScan: s.last, NextScan: next,
+		Accounts: accountStates(calls), Calls: calls}
+}
+
+// accountStates derives each account's integration state from call outcomes:
+// failed when it could not be accessed, partially connected when some call
+// was denied or failed, else connected.
+func accountStates(calls []model.CallStatus) []AccountStatus {
+	var out []AccountStatus
+	idx := map[string]int{}
+	for _, c := range calls {
+		i, ok := idx[c.Account]
+		if !ok {
+			i = len(out)
+			idx[c.Account] = i
+			out = append(out, AccountStatus{Account: c.Account, State: "connected", Denied: []string{}})
+		}
+		a := &out[i]
+		switch {
+		case c.API == "sts:AssumeRole" && c.Outcome != model.OutcomeOK:
+			a.State = "failed"
+		case c.Outcome == model.OutcomeDenied || c.Outcome == model.OutcomeFailed:
+			if a.State == "connected" {
+				a.State = "partially connected"
+			}
+		}
+		if c.Outcome == model.OutcomeDenied {
+			a.Denied = append(a.Denied, c.API)
+		}
+	}
+	if out == nil {
+		out = []AccountStatus{}
+	}
+	return out
+}
