@@ -10,8 +10,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/skymap/skymap/internal/app"
 )

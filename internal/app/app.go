@@ -23,7 +23,7 @@ type Document struct {
 	// Relations have both ends resolved and written as component ids.
 	Relations []model.Relation `json:"relations"`
 	// PendingRelations wait for an end that was not seen, as emitted.
-	PendingRelations []model.Relation  `json:"pending_relations"`
+	PendingRelations []model.Relation   `json:"pending_relations"`
 	Status           []model.CallStatus `json:"status"`
 }
 
@@ -131,4 +131,3 @@ func (d Document) Problems() int {
 	}
 	return n
 }
-

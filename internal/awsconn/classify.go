@@ -137,9 +137,31 @@ var iamPrefixes = map[string]string{
 	"Timestream Write":            "timestream",
 }
 
+// iamActionOverrides are the operations whose IAM action is not named after
+// them (mostly S3's; see the service authorization reference).
+var iamActionOverrides = map[string]string{
+	"S3/ListBuckets":                         "s3:ListAllMyBuckets",
+	"S3/GetBucketNotificationConfiguration":  "s3:GetBucketNotification",
+	"S3/PutBucketNotificationConfiguration":  "s3:PutBucketNotification",
+	"S3/ListObjectsV2":                       "s3:ListBucket",
+	"S3/ListObjects":                         "s3:ListBucket",
+	"S3/ListObjectVersions":                  "s3:ListBucketVersions",
+	"S3/HeadBucket":                          "s3:ListBucket",
+	"S3/HeadObject":                          "s3:GetObject",
+	"S3/GetBucketLifecycleConfiguration":     "s3:GetLifecycleConfiguration",
+	"S3/GetBucketEncryption":                 "s3:GetEncryptionConfiguration",
+	"S3/GetPublicAccessBlock":                "s3:GetBucketPublicAccessBlock",
+	"Lambda/ListFunctions":                   "lambda:ListFunctions",
+	"Elastic Load Balancing/DescribeTags":    "elasticloadbalancing:DescribeTags",
+	"Elastic Load Balancing v2/DescribeTags": "elasticloadbalancing:DescribeTags",
+}
+
 // IAMAction returns the IAM action of an operation of an SDK service, e.g.
 // IAMAction("CloudWatch Logs", "DescribeLogGroups") = "logs:DescribeLogGroups".
 func IAMAction(serviceID, operation string) string {
+	if a, ok := iamActionOverrides[serviceID+"/"+operation]; ok {
+		return a
+	}
 	prefix, ok := iamPrefixes[serviceID]
 	if !ok {
 		prefix = strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))

@@ -53,7 +53,7 @@ func TestClassify(t *testing.T) {
 			model.OutcomeDenied, "not authorized (UnauthorizedAccess)"},
 		{"forbidden code", &smithy.GenericAPIError{Code: "Forbidden"}, model.OutcomeDenied, "not authorized (Forbidden)"},
 		{"bare 403", opErr("S3", "HeadBucket", httpErr(403, errors.New("forbidden"))),
-			model.OutcomeDenied, "not authorized to perform s3:HeadBucket"},
+			model.OutcomeDenied, "not authorized to perform s3:ListBucket"},
 		{"invalid client token is not a permission", opErr("STS", "GetCallerIdentity", apiErr(403, "InvalidClientTokenId")),
 			model.OutcomeFailed, "operation error STS: GetCallerIdentity, https response error StatusCode: 403, RequestID: req-1, api error InvalidClientTokenId: msg"},
 		{"throttling", apiErr(400, "Throttling"),
@@ -89,7 +89,8 @@ func TestClassify(t *testing.T) {
 func TestIAMAction(t *testing.T) {
 	tests := []struct{ service, op, want string }{
 		{"EC2", "DescribeInstances", "ec2:DescribeInstances"},
-		{"S3", "ListBuckets", "s3:ListBuckets"},
+		{"S3", "ListBuckets", "s3:ListAllMyBuckets"},
+		{"S3", "GetBucketNotificationConfiguration", "s3:GetBucketNotification"},
 		{"STS", "AssumeRole", "sts:AssumeRole"},
 		{"Elastic Load Balancing v2", "DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancers"},
 		{"CloudWatch Logs", "DescribeLogGroups", "logs:DescribeLogGroups"},

@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skymap/skymap/internal/awstest"
+	"github.com/skymap/skymap/internal/model"
+)
+
+func TestScanDeniedAPIKeepsTheRest(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	proxy.Fail("DescribeSubnets", awstest.Denied("UnauthorizedOperation"))
+	proxy.Fail("s3:GetBucketTagging", awstest.Denied("AccessDenied"))
+	cfg := testConfig(t, optOut+"  endpoint_url: "+proxy.URL+"\n")
+
+	doc, err := Scan(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countType(doc, "aws.ec2.subnet"); n != 0 {
+		t.Errorf("%d subnets from a denied DescribeSubnets", n)
+	}
+	if n := countType(doc, "aws.ec2.instance"); n != 5 {
+		t.Errorf("%d instances, want the 5 of the estate", n)
+	}
+	if n := countType(doc, "aws.s3.bucket"); n != 3 {
+		t.Errorf("%d buckets, want 3 even without their tags", n)
+	}
+	st, ok := status(doc, "123456789012", "eu-west-1", "ec2:DescribeSubnets")
+	if !ok || st.Outcome != model.OutcomeDenied || !strings.Contains(st.Detail, "ec2:DescribeSubnets") {
+		t.Errorf("status of ec2:DescribeSubnets = %+v, want denied naming the action", st)
+	}
+	st, ok = status(doc, "123456789012", "eu-west-1", "s3:GetBucketTagging")
+	if !ok || st.Outcome != model.OutcomeDenied {
+		t.Errorf("status of s3:GetBucketTagging = %+v, want denied", st)
+	}
+	// Instance -> subnet relations wait for the subnets instead of vanishing.
+	pending := 0
+	for _, r := range doc.PendingRelations {
+		if strings.HasPrefix(r.Target, "subnet-") {
+			pending++
+		}
+	}
+	if pending != 5 {
+		t.Errorf("%d pending instance->subnet relations, want 5", pending)
+	}
+}
+
+func TestScanRefusesRoleWithoutExternalID(t *testing.T) {
+	estate(t)
+	// No opt-out: moto lets every role be assumed without the external id,
+	// exactly what skymap must refuse.
+	doc, err := Scan(context.Background(), testConfig(t, "aws: {max_attempts: 2}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Components) != 0 {
+		t.Errorf("%d components read through refused roles", len(doc.Components))
+	}
+	for _, acct := range []string{"123456789012", "111111111111"} {
+		st, ok := status(doc, acct, "global", "sts:AssumeRole")
+		if !ok || st.Outcome == model.OutcomeOK || !strings.Contains(st.Detail, "without an external id") {
+			t.Errorf("account %s: status %+v, want the role refused for lacking an external-id condition", acct, st)
+		}
+	}
+}
+
+func TestScanUnreachableEndpoint(t *testing.T) {
+	estate(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	cfg := testConfig(t, "aws: {allow_role_without_external_id: true, max_attempts: 1, endpoint_url: 'http://"+closed+"'}\n")
+	start := time.Now()
+	doc, err := Scan(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Errorf("scan of an unreachable endpoint took %v", d)
+	}
+	st, ok := status(doc, "123456789012", "global", "sts:AssumeRole")
+	if !ok || st.Outcome != model.OutcomeFailed || !strings.Contains(st.Detail, closed) {
+		t.Errorf("status %+v, want a failure naming %s", st, closed)
+	}
+}
+
+// serve runs Serve until the returned stop is called and returns its address.
+func serve(t *testing.T, cfgExtra, dir string) (addr string, stop func()) {
+	t.Helper()
+	cfg := testConfig(t, cfgExtra)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
+	}()
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("Serve: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("Serve did not start listening")
+	}
+	return addr, func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// waitScan waits until the served status reports a scan finished after after.
+func waitScan(t *testing.T, addr string, after time.Time) StatusDoc {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		var st StatusDoc
+		getJSON(t, "http://"+addr+"/api/status", &st)
+		if st.LastScan != nil && st.LastScan.Finished.After(after) {
+			return st
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("no scan finished in 60s")
+	return StatusDoc{}
+}
+
+func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	dir := t.TempDir()
+	cfgExtra := fmt.Sprintf("%s  endpoint_url: %s\n", optOut, proxy.URL)
+
+	// First run: one full scan, then stop.
+	addr, stop := serve(t, cfgExtra, dir)
+	st := waitScan(t, addr, time.Time{})
+	var list struct {
+		Total int `json:"total"`
+	}
+	getJSON(t, "http://"+addr+"/api/components", &list)
+	if list.Total != 45 || st.LastScan.Components != 45 {
+		t.Fatalf("first scan: %d components served, %d reported; want 45", list.Total, st.LastScan.Components)
+	}
+	for _, a := range st.Accounts {
+		if a.State != "connected" {
+			t.Errorf("account %s: %s, want connected", a.Account, a.State)
+		}
+	}
+	stop()
+
+	// Restart on the same data dir with AWS unreachable for assume-role: the
+	// stored map is served at once, no scan needed (the last is recent).
+	proxy.Fail("AssumeRole", awstest.Denied("AccessDenied"))
+	addr, stop = serve(t, cfgExtra, dir)
+	getJSON(t, "http://"+addr+"/api/components", &list)
+	if list.Total != 45 {
+		t.Errorf("after restart: %d components, want the 45 stored", list.Total)
+	}
+	var detail struct {
+		Component model.Component `json:"component"`
+		History   []model.Version `json:"history"`
+	}
+	getJSON(t, "http://"+addr+"/api/components/arn:aws:s3:::skymap-demo-logs", &detail)
+	if detail.Component.Name != "skymap-demo-logs" || len(detail.History) != 1 || detail.History[0].Change != model.Created {
+		t.Errorf("bucket after restart: %+v with history %+v", detail.Component.Name, detail.History)
+	}
+	stop()
+	if n := proxy.Calls("AssumeRole"); n != 2 {
+		t.Errorf("%d AssumeRole calls, want 2 (one per account, first run only)", n)
+	}
+}
+
+func TestServeFailedListingKeepsPreviousComponents(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	dir := t.TempDir()
+	cfgExtra := "aws: {allow_role_without_external_id: true, max_attempts: 2, endpoint_url: '" + proxy.URL + "'}\n"
+	cfg := testConfig(t, cfgExtra)
+	cfg.FullRunInterval = 500 * time.Millisecond
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	addr := <-ready
+	first := waitScan(t, addr, time.Time{})
+
+	proxy.Fail("DescribeInstances", awstest.Denied("UnauthorizedOperation"))
+	second := waitScan(t, addr, first.LastScan.Finished)
+	var list struct {
+		Total int `json:"total"`
+	}
+	getJSON(t, "http://"+addr+"/api/components?type=aws.ec2.instance", &list)
+	if list.Total != 5 {
+		t.Errorf("%d instances after a denied DescribeInstances, want the 5 listed before", list.Total)
+	}
+	partial := 0
+	for _, a := range second.Accounts {
+		if a.State == "partially connected" && strings.Contains(strings.Join(a.Denied, ","), "ec2:DescribeInstances") {
+			partial++
+		}
+	}
+	if partial != 2 {
+		t.Errorf("accounts %+v: want both partially connected with ec2:DescribeInstances denied", second.Accounts)
+	}
+}
