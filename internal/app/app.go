@@ -91,12 +91,11 @@ func statuses(calls []model.CallStatus, problems []inventory.Problem) []model.Ca
 		if p.What != "access" {
 			continue // listing failures are the calls' own outcomes
 		}
-		outcome, detail := awsconn.Classify(p.Err)
+		outcome, _ := awsconn.Classify(p.Err)
 		if outcome == model.OutcomeOK {
-			outcome = model.OutcomeFailed
+			outcome = model.OutcomeFailed // a refusal by the probe is no API error
 		}
-		detail = p.Err.Error()
-		st := model.CallStatus{Account: p.Account, Region: partition.Global, API: "sts:AssumeRole", Outcome: outcome, Detail: detail, Calls: 1}
+		st := model.CallStatus{Account: p.Account, Region: partition.Global, API: "sts:AssumeRole", Outcome: outcome, Detail: p.Err.Error(), Calls: 1}
 		replaced := false
 		for i := range out {
 			if out[i].Account == st.Account && out[i].Region == st.Region && out[i].API == st.API {

@@ -73,6 +73,28 @@ func TestScanRefusesRoleWithoutExternalID(t *testing.T) {
 	}
 }
 
+func TestScanRoleDenied(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	// Denied with and without the external id: the role trusts someone else.
+	proxy.Fail("AssumeRole", awstest.Denied("AccessDenied"))
+	doc, err := Scan(context.Background(), testConfig(t, "aws: {max_attempts: 2, endpoint_url: '"+proxy.URL+"'}\n"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Components) != 0 {
+		t.Errorf("%d components without access", len(doc.Components))
+	}
+	st, ok := status(doc, "111111111111", "global", "sts:AssumeRole")
+	if !ok || st.Outcome != model.OutcomeDenied ||
+		!strings.Contains(st.Detail, "arn:aws:iam::111111111111:role/StackStateAwsIntegrationRole") {
+		t.Errorf("status %+v, want denied naming the role", st)
+	}
+	if strings.Contains(st.Detail, "skymap-test-external-id") {
+		t.Error("status reveals the external id")
+	}
+}
+
 func TestScanUnreachableEndpoint(t *testing.T) {
 	estate(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

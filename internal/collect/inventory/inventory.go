@@ -83,9 +83,12 @@ func Types() []string {
 	return out
 }
 
-// IAMActions returns the IAM actions every listing needs, in listing order.
+// accessActions are needed besides the listings: expanding `regions: all`.
+var accessActions = []string{"ec2:DescribeRegions"}
+
+// IAMActions returns the IAM actions the scans need in a monitored account.
 func IAMActions() []string {
-	var out []string
+	out := append([]string{}, accessActions...)
 	for _, l := range listings {
 		out = append(out, l.actions...)
 	}
