@@ -210,7 +210,7 @@ func (s *Server) component(r *http.Request) (any, error) {
 		}
 	}
 	if s.History != nil {
-		h, err := s.History.Versions(r.Context(), store.VersionQuery{ID: c.ID, Limit: 100})
+		h, err := s.History.Versions(r.Context(), store.VersionQuery{ID: c.ID, Limit: 100, Latest: true})
 		if err != nil {
 			return nil, err
 		}

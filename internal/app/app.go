@@ -66,7 +66,7 @@ func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, erro
 		return Document{}, err
 	}
 	sc := &inventory.Scanner{Accounts: prov, Instances: cfg.Instances, Concurrency: cfg.AWS.Concurrency,
-		Logger: log, Progress: opts.Progress}
+		Logger: log, Progress: opts.Progress, Redact: prov.Recorder().Redact}
 	snaps, problems, err := sc.Scan(ctx)
 	if err != nil {
 		return Document{}, err

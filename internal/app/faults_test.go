@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/skymap/skymap/internal/awstest"
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -261,5 +262,42 @@ func TestServeFailedListingKeepsPreviousComponents(t *testing.T) {
 	}
 	if partial != 2 {
 		t.Errorf("accounts %+v: want both partially connected with ec2:DescribeInstances denied", second.Accounts)
+	}
+}
+
+func TestBucketDetailFailureMakesListingIncomplete(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	proxy.Fail("s3:GetBucketTagging", awstest.Fault{Status: 500, Code: "InternalError", Message: "We encountered an internal error."})
+	cfg := testConfig(t, optOut+"  endpoint_url: "+proxy.URL+"\n")
+	prov, err := newProvider(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &inventory.Scanner{Accounts: prov, Instances: cfg.Instances, Redact: prov.Recorder().Redact}
+	snaps, problems, err := sc.Scan(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	buckets := 0
+	for _, s := range snaps {
+		if s.Scope.Type != "aws.s3.bucket" {
+			continue
+		}
+		buckets++
+		if s.Complete || len(s.Components) != 0 {
+			t.Errorf("bucket scope %s: complete=%v with %d components; want incomplete and empty, so stored buckets stay",
+				s.Scope, s.Complete, len(s.Components))
+		}
+	}
+	if buckets != 3 {
+		t.Errorf("%d bucket scopes, want 3 (one per configured region of each account)", buckets)
+	}
+	found := false
+	for _, p := range problems {
+		found = found || strings.Contains(p.Error(), "InternalError")
+	}
+	if !found {
+		t.Errorf("problems %v do not report the failed detail call", problems)
 	}
 }

@@ -220,7 +220,7 @@ func (s *scheduler) scan(ctx context.Context) error {
 	rep := &ScanReport{Started: s.now().UTC(), Problems: []string{}}
 	s.prov.Recorder().Reset()
 	sc := &inventory.Scanner{Accounts: s.prov, Instances: s.cfg.Instances, Concurrency: s.cfg.AWS.Concurrency,
-		Logger: log, Progress: s.opts.Progress}
+		Logger: log, Progress: s.opts.Progress, Redact: s.prov.Recorder().Redact}
 	snaps, problems, err := sc.Scan(ctx)
 	if err != nil {
 		return err

@@ -28,6 +28,14 @@ var credentialCodes = set(
 	"RequestExpired", "InvalidToken",
 )
 
+// absentCodes are answers that a resource has no such setting (a bucket
+// without tags): the call worked, so they are ok outcomes.
+var absentCodes = set(
+	"NoSuchTagSet", "NoSuchTagSetError", "NoSuchBucketPolicy", "NoSuchLifecycleConfiguration",
+	"ServerSideEncryptionConfigurationNotFoundError", "NoSuchPublicAccessBlockConfiguration",
+	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration", "ReplicationConfigurationNotFoundError",
+)
+
 // throttleCodes add to the SDK's retry.DefaultThrottleErrorCodes.
 var throttleCodes = set(
 	"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
@@ -52,6 +60,9 @@ func Classify(err error) (outcome, detail string) {
 
 func classify(err error, api string) (outcome, detail string) {
 	if err == nil {
+		return model.OutcomeOK, ""
+	}
+	if absentCodes[errorCode(err)] {
 		return model.OutcomeOK, ""
 	}
 	var noCreds *CredentialsError

@@ -41,6 +41,10 @@ func TestClassify(t *testing.T) {
 		wantDetail  string
 	}{
 		{"nil", nil, model.OutcomeOK, ""},
+		{"bucket without tags", opErr("S3", "GetBucketTagging", apiErr(404, "NoSuchTagSet")), model.OutcomeOK, ""},
+		{"missing credentials", opErr("STS", "AssumeRole", &CredentialsError{Err: httpErr(403, errors.New("imds forbidden"))}),
+			model.OutcomeFailed, "no usable AWS credentials for skymap itself (static keys in init_config, or the default chain: " +
+				"environment, shared config, web identity, ECS or EC2 instance role): https response error StatusCode: 403, RequestID: req-1, imds forbidden"},
 		{"ec2 unauthorized operation", opErr("EC2", "DescribeInstances", apiErr(403, "UnauthorizedOperation")),
 			model.OutcomeDenied, "not authorized to perform ec2:DescribeInstances (UnauthorizedOperation)"},
 		{"s3 access denied", opErr("S3", "GetBucketPolicy", apiErr(403, "AccessDenied")),

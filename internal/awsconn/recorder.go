@@ -111,6 +111,10 @@ func (r *Recorder) redactLocked(s string) string {
 	return redactKeys(s)
 }
 
+// Redact returns err with the registered secrets (static keys, external id)
+// and any access key id removed from its text; its chain is kept for errors.Is.
+func (r *Recorder) Redact(err error) error { return r.redactErr(err) }
+
 // redactErr returns err, or an error with the same chain whose text has the
 // registered secrets and any access key id removed.
 func (r *Recorder) redactErr(err error) error {

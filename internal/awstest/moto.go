@@ -129,6 +129,10 @@ func Connect(ctx context.Context, url string) (*Moto, error) {
 func newMoto(url string) *Moto {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = nil // a proxy from the environment must not see emulator traffic
+	// moto's server may drop an idle kept-alive connection; the SDK then
+	// retries a create whose first attempt already succeeded, and the estate
+	// build fails with a conflict. A connection per request avoids that.
+	tr.DisableKeepAlives = true
 	return &Moto{URL: url, transport: tr, client: &http.Client{Transport: tr, Timeout: time.Minute}}
 }
 

@@ -34,6 +34,9 @@ type VersionQuery struct {
 	Until    time.Time // exclusive
 	AfterSeq int64
 	Limit    int // 0 means 1000
+	// Latest selects the newest Limit entries instead of the oldest; they
+	// are still returned oldest first.
+	Latest bool
 }
 
 // State keeps small values collectors and the scheduler need across

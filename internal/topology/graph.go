@@ -58,7 +58,7 @@ type Graph struct {
 	now   func() time.Time
 
 	comps map[string]*entry       // component id -> entry
-	index map[string][]string     // identifier -> ids of the components claiming it, latest last
+	index map[string][]string     // identifier -> ids of the components claiming it
 	owned map[model.Scope]*holder // what each scope owns
 }
 
@@ -139,7 +139,9 @@ func (g *Graph) unindex(c model.Component) {
 }
 
 // resolve returns the id of the component known by ref. A component's own id
-// wins over another component's identifier; otherwise the latest claimant.
+// wins over another component's identifier; among several components
+// claiming the same identifier the smallest id wins, so resolution never
+// depends on the order components were seen, stored or reloaded.
 func (g *Graph) resolve(ref string) (string, bool) {
 	if _, ok := g.comps[ref]; ok {
 		return ref, true
@@ -148,7 +150,7 @@ func (g *Graph) resolve(ref string) (string, bool) {
 	if len(ids) == 0 {
 		return "", false
 	}
-	return ids[len(ids)-1], true
+	return slices.Min(ids), true
 }
 
 func (g *Graph) remove(id string) {

@@ -221,3 +221,31 @@ func TestLookupByIdentifier(t *testing.T) {
 		t.Error("Lookup of an unknown identifier succeeded")
 	}
 }
+
+func TestSharedIdentifierResolvesDeterministically(t *testing.T) {
+	ctx := context.Background()
+	scA := model.Scope{Account: "1", Region: "r", Type: "a"}
+	scB := model.Scope{Account: "1", Region: "r", Type: "b"}
+	for _, order := range [][]model.Snapshot{
+		{{Scope: scA, Complete: true, Components: []model.Component{comp("z", "a", "shared")}},
+			{Scope: scB, Complete: true, Components: []model.Component{comp("m", "b", "shared")}}},
+		{{Scope: scB, Complete: true, Components: []model.Component{comp("m", "b", "shared")}},
+			{Scope: scA, Complete: true, Components: []model.Component{comp("z", "a", "shared")}}},
+	} {
+		g := New(nil)
+		for _, s := range order {
+			if _, err := g.Apply(ctx, "scan", []model.Snapshot{s}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c, _ := g.Lookup("shared"); c.ID != "m" {
+			t.Errorf("order %v: shared resolves to %q, want m", order[0].Scope.Type, c.ID)
+		}
+		// A failed commit must not change what it resolves to.
+		g.store = failingStore{}
+		g.Apply(ctx, "scan", []model.Snapshot{{Scope: scA, Complete: true}})
+		if c, _ := g.Lookup("shared"); c.ID != "m" {
+			t.Errorf("after a failed commit shared resolves to %q, want m", c.ID)
+		}
+	}
+}

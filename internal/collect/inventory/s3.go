@@ -3,6 +3,7 @@ package inventory
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -35,71 +36,96 @@ func collectBuckets(ctx context.Context, t Target) (Result, error) {
 		buckets = append(buckets, page.Buckets...)
 	}
 
-	var mu sync.Mutex
+	var (
+		mu     sync.Mutex
+		failed []error
+	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(bucketDetailConcurrency)
 	for _, b := range buckets {
 		g.Go(func() error {
-			comp, rels, ok := bucket(gctx, t, client, b)
-			if ok {
-				mu.Lock()
+			comp, rels, ok, err := bucket(gctx, t, client, b)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				failed = append(failed, fmt.Errorf("bucket %s: %w", aws.ToString(b.Name), err))
+			case ok:
 				res.Components = append(res.Components, comp)
 				res.Relations = append(res.Relations, rels...)
-				mu.Unlock()
 			}
 			return nil
 		})
 	}
 	g.Wait()
-	return res, ctx.Err()
+	// A bucket whose details failed to read (other than by a denial) is left
+	// out and makes the listing incomplete, so the stored bucket is kept as it was instead of
+	// being deleted or stripped of its tags and notification relations.
+	return res, errors.Join(append(failed, ctx.Err())...)
 }
 
 // bucket describes one bucket. It reports false for a bucket outside the
-// target's regions, or one deleted since the listing. Detail calls that fail
-// (denied, say) leave their part out; the outcome is recorded by awsconn.
-func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket) (model.Component, []model.Relation, bool) {
+// target's regions, or one deleted since the listing. A detail call that is
+// denied leaves its part out; any other failure (throttled, unreachable) is
+// returned, so that the bucket is left out and the listing is incomplete.
+func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket) (model.Component, []model.Relation, bool, error) {
 	name := aws.ToString(b.Name)
 	region := aws.ToString(b.BucketRegion)
 	if region == "" {
 		loc, err := list.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: b.Name})
+		if isCode(err, "NoSuchBucket") {
+			return model.Component{}, nil, false, nil
+		}
 		if err != nil {
-			return model.Component{}, nil, false
+			return model.Component{}, nil, false, err
 		}
 		region = bucketRegion(string(loc.LocationConstraint))
 	}
 	if !slices.Contains(t.Regions, region) {
-		return model.Component{}, nil, false
+		return model.Component{}, nil, false, nil
 	}
 	client := awsconn.NewS3(t.ConfigFor(region))
 	data := map[string]any{"Name": name, "CreationDate": b.CreationDate, "BucketRegion": region}
-	var tags map[string]string
+	tags := map[string]string{}
 	tg, err := client.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b.Name})
 	switch {
-	case err == nil:
-		tags = map[string]string{}
+	case isCode(err, "NoSuchBucket"):
+		return model.Component{}, nil, false, nil
+	case isCode(err, "NoSuchTagSet"), denied(err):
+		// No tags, or no permission to read them: a lasting state, not a
+		// hiccup, so the bucket is still described (the status names the
+		// denied action).
+	case err != nil:
+		return model.Component{}, nil, false, err
+	default:
 		for _, tag := range tg.TagSet {
 			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
 		}
-	case isCode(err, "NoSuchBucket"):
-		return model.Component{}, nil, false
 	}
 	id := "arn:" + t.Partition.ID + ":s3:::" + name
 	var rels []model.Relation
 	nc, err := client.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: b.Name})
-	if err == nil {
+	switch {
+	case isCode(err, "NoSuchBucket"):
+		return model.Component{}, nil, false, nil
+	case denied(err):
+		nc = &s3.GetBucketNotificationConfigurationOutput{}
+	case err != nil:
+		return model.Component{}, nil, false, err
+	default:
 		data["NotificationConfiguration"] = toData(nc)
-		for _, c := range nc.LambdaFunctionConfigurations {
-			rels = append(rels, rel(id, aws.ToString(c.LambdaFunctionArn), model.UsesService))
-		}
-		for _, c := range nc.QueueConfigurations {
-			rels = append(rels, rel(id, aws.ToString(c.QueueArn), model.UsesService))
-		}
-		for _, c := range nc.TopicConfigurations {
-			rels = append(rels, rel(id, aws.ToString(c.TopicArn), model.UsesService))
-		}
+	}
+	for _, c := range nc.LambdaFunctionConfigurations {
+		rels = append(rels, rel(id, aws.ToString(c.LambdaFunctionArn), model.UsesService))
+	}
+	for _, c := range nc.QueueConfigurations {
+		rels = append(rels, rel(id, aws.ToString(c.QueueArn), model.UsesService))
+	}
+	for _, c := range nc.TopicConfigurations {
+		rels = append(rels, rel(id, aws.ToString(c.TopicArn), model.UsesService))
 	}
 	comp := t.component(resource{typ: typeBucket, id: id, short: name, name: name, region: region, tags: tags, data: data})
-	return comp, rels, true
+	return comp, rels, true, nil
 }
 
 // bucketRegion maps a GetBucketLocation constraint to a region name.
@@ -116,4 +142,10 @@ func bucketRegion(constraint string) string {
 func isCode(err error, code string) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == code
+}
+
+// denied tells whether err is a missing permission.
+func denied(err error) bool {
+	outcome, _ := awsconn.Classify(err)
+	return err != nil && outcome == model.OutcomeDenied
 }

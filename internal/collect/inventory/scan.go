@@ -32,6 +32,9 @@ type Scanner struct {
 	Logger      *slog.Logger
 	// Progress, when set, is called after each listing finishes.
 	Progress func(Progress)
+	// Redact, when set, removes secrets from errors before they are
+	// logged or reported (awsconn's Recorder.Redact).
+	Redact func(error) error
 }
 
 // Progress tells how far a scan is.
@@ -70,7 +73,12 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 		tasks    []task
 		problems []Problem
 	)
+	redact := s.Redact
+	if redact == nil {
+		redact = func(err error) error { return err }
+	}
 	addProblem := func(p Problem) {
+		p.Err = redact(p.Err)
 		mu.Lock()
 		problems = append(problems, p)
 		mu.Unlock()
@@ -106,6 +114,7 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 		g.Go(func() error {
 			res, err := tk.l.run(gctx, tk.t)
 			ss := split(tk, res, err == nil)
+			err = redact(err)
 			mu.Lock()
 			defer mu.Unlock()
 			snaps = append(snaps, ss...)

@@ -80,6 +80,10 @@ func TestTopologySurvivesRestart(t *testing.T) {
 	if err != nil || len(one) != 2 {
 		t.Errorf("versions of subnet-1: %d, %v; want 2", len(one), err)
 	}
+	latest, err := s2.Versions(ctx, store.VersionQuery{Limit: 2, Latest: true})
+	if err != nil || len(latest) != 2 || latest[0].Seq >= latest[1].Seq || latest[1].ID != "i-1|uses-service|subnet-1" {
+		t.Errorf("latest 2 versions = %+v, %v; want the last two, oldest first", latest, err)
+	}
 	future, err := s2.Versions(ctx, store.VersionQuery{Since: time.Now().Add(time.Hour)})
 	if err != nil || len(future) != 0 {
 		t.Errorf("versions since the future: %d, %v; want none", len(future), err)

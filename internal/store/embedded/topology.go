@@ -141,7 +141,11 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 	if limit <= 0 {
 		limit = 1000
 	}
-	query += ` ORDER BY seq LIMIT ?`
+	if q.Latest {
+		query = `SELECT * FROM (` + query + ` ORDER BY seq DESC LIMIT ?) ORDER BY seq`
+	} else {
+		query += ` ORDER BY seq LIMIT ?`
+	}
 	args = append(args, limit)
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
