@@ -56,6 +56,12 @@ func newProvider(ctx context.Context, cfg *config.Config, log *slog.Logger) (*aw
 	})
 }
 
+// newScanner builds the inventory scanner of cfg's instances.
+func newScanner(cfg *config.Config, prov *awsconn.Provider, opts Options) *inventory.Scanner {
+	return &inventory.Scanner{Accounts: prov, Instances: cfg.Instances, Concurrency: cfg.AWS.Concurrency,
+		Logger: opts.logger(), Progress: opts.Progress, Redact: prov.Recorder().Redact}
+}
+
 // Scan runs one full scan of every configured account and region and returns
 // the topology document. Problems met are in the document's status; Scan
 // fails only when the AWS access layer cannot start or ctx is cancelled.
@@ -65,9 +71,7 @@ func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, erro
 	if err != nil {
 		return Document{}, err
 	}
-	sc := &inventory.Scanner{Accounts: prov, Instances: cfg.Instances, Concurrency: cfg.AWS.Concurrency,
-		Logger: log, Progress: opts.Progress, Redact: prov.Recorder().Redact}
-	snaps, problems, err := sc.Scan(ctx)
+	snaps, problems, err := newScanner(cfg, prov, opts).Scan(ctx)
 	if err != nil {
 		return Document{}, err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
-	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
@@ -219,9 +218,7 @@ func (s *scheduler) scan(ctx context.Context) error {
 	}()
 	rep := &ScanReport{Started: s.now().UTC(), Problems: []string{}}
 	s.prov.Recorder().Reset()
-	sc := &inventory.Scanner{Accounts: s.prov, Instances: s.cfg.Instances, Concurrency: s.cfg.AWS.Concurrency,
-		Logger: log, Progress: s.opts.Progress, Redact: s.prov.Recorder().Redact}
-	snaps, problems, err := sc.Scan(ctx)
+	snaps, problems, err := newScanner(s.cfg, s.prov, s.opts).Scan(ctx)
 	if err != nil {
 		return err
 	}
