@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/skymap/skymap/internal/config"
@@ -82,9 +81,4 @@ func (m *Main) logger(cfg *config.Config, minLevel slog.Level) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(m.Stderr, opts))
-}
-
-func isTerminal(w any) bool {
-	f, ok := w.(*os.File)
-	return ok && isTTY(f)
 }

@@ -12,7 +12,11 @@ import (
 	"github.com/skymap/skymap/internal/collect/inventory"
 )
 
-func isTTY(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+// isTerminal tells whether w is a terminal, where a progress line helps.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
 
 // progressBar draws scan progress on one terminal line. A nil bar draws nothing.
 type progressBar struct {

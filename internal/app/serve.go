@@ -228,7 +228,7 @@ func (s *scheduler) scan(ctx context.Context) error {
 	}
 	rep.Finished = s.now().UTC()
 	rep.Seconds = rep.Finished.Sub(rep.Started).Seconds()
-	rep.Components = len(s.graph.Components())
+	rep.Components = s.graph.Len()
 	rep.Relations = len(s.graph.Relations())
 	rep.Pending = len(s.graph.Pending())
 	rep.Changes = len(versions)

@@ -61,7 +61,7 @@ func (g *Graph) Pending() []model.Relation {
 			}
 		}
 	}
-	return sortedRelations2(out)
+	return sortRelations(out)
 }
 
 // resolved computes the relations whose ends both resolve, keyed by their
@@ -97,10 +97,11 @@ func sortedRelations(m map[model.RelationKey]model.Relation) []model.Relation {
 	for _, r := range m {
 		out = append(out, r)
 	}
-	return sortedRelations2(out)
+	return sortRelations(out)
 }
 
-func sortedRelations2(out []model.Relation) []model.Relation {
+// sortRelations sorts out by source, target and type; nil becomes empty.
+func sortRelations(out []model.Relation) []model.Relation {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Source != b.Source {
