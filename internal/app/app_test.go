@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/skymap/skymap/internal/awstest"
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 )
@@ -83,6 +85,14 @@ func TestScanGolden(t *testing.T) {
 	}
 	if n := doc.Problems(); n != 0 {
 		t.Errorf("%d problems in a scan of a healthy estate: %+v", n, doc.Status)
+	}
+	// Every call the collectors made is in the policy `skymap iam-policy`
+	// prints, so a collector cannot call what the table lacks.
+	policy := inventory.IAMActions()
+	for _, st := range doc.Status {
+		if st.API != "sts:AssumeRole" && !slices.Contains(policy, st.API) {
+			t.Errorf("the scan called %s, which inventory's IAM actions lack", st.API)
+		}
 	}
 	got := normalizeDoc(t, built, doc)
 	golden := filepath.Join("testdata", "scan.golden.json")

@@ -47,10 +47,28 @@ func (e Estate) Build(ctx context.Context, m *Moto) (*Built, error) {
 			if err := rb.discover(ctx); err != nil {
 				return nil, fmt.Errorf("awstest: account %s region %s: %w", account, r.Name, err)
 			}
+			seed := &Seed{Config: cfg, Account: account, Region: r.Name, Built: b}
+			for _, s := range r.Services {
+				if err := s(ctx, seed); err != nil {
+					return nil, fmt.Errorf("awstest: account %s region %s: %w", account, r.Name, err)
+				}
+			}
 		}
 		for _, bucket := range a.Buckets {
 			if err := buildBucket(ctx, m, account, bucket); err != nil {
 				return nil, fmt.Errorf("awstest: account %s: %w", account, err)
+			}
+		}
+		if len(a.Global) > 0 {
+			cfg, err := m.Config(ctx, "us-east-1", account)
+			if err != nil {
+				return nil, err
+			}
+			seed := &Seed{Config: cfg, Account: account, Region: "us-east-1", Built: b}
+			for _, s := range a.Global {
+				if err := s(ctx, seed); err != nil {
+					return nil, fmt.Errorf("awstest: account %s global: %w", account, err)
+				}
 			}
 		}
 	}

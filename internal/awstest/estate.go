@@ -19,12 +19,19 @@ type Account struct {
 	ID      string
 	Regions []Region
 	Buckets []Bucket
+	// Global creates the account's global resources (Route 53, CloudFront,
+	// IAM) after its regions and buckets, with a Seed in us-east-1.
+	Global []Seeder
 }
 
 // Region is what one region of an account holds.
 type Region struct {
 	Name string
 	VPCs []VPC
+	// Services create the region's resources beyond the VPCs (load
+	// balancers, databases, functions, queues...), in order, after the VPCs
+	// are built and what moto made by itself is discovered.
+	Services []Seeder
 }
 
 // VPC is a VPC with everything inside it. Its tags get Name added.

@@ -12,6 +12,40 @@ import (
 	"github.com/skymap/skymap/internal/model"
 )
 
+// EC2 and VPC component types.
+const (
+	typeInstance        = "aws.ec2.instance"
+	typeVPC             = "aws.ec2.vpc"
+	typeSubnet          = "aws.ec2.subnet"
+	typeSecurityGroup   = "aws.ec2.security-group"
+	typeVPNGateway      = "aws.ec2.vpn-gateway"
+	typeInternetGateway = "aws.ec2.internet-gateway"
+)
+
+var ec2Types = map[string]typeInfo{
+	typeInstance: {model.LayerMachines, "/ec2/home?region={region}#InstanceDetails:instanceId={id}", "EC2",
+		"arn:{partition}:ec2:{region}:{account}:instance/{id}"},
+	typeVPC: {model.LayerNetworking, "/vpcconsole/home?region={region}#VpcDetails:VpcId={id}", "VPC",
+		"arn:{partition}:ec2:{region}:{account}:vpc/{id}"},
+	typeSubnet: {model.LayerNetworking, "/vpcconsole/home?region={region}#SubnetDetails:subnetId={id}", "VPC",
+		"arn:{partition}:ec2:{region}:{account}:subnet/{id}"},
+	typeSecurityGroup: {model.LayerNetworking, "/ec2/home?region={region}#SecurityGroup:groupId={id}", "EC2",
+		"arn:{partition}:ec2:{region}:{account}:security-group/{id}"},
+	typeVPNGateway: {model.LayerNetworking, "/vpcconsole/home?region={region}#VpnGatewayDetails:VpnGatewayId={id}", "VPC",
+		"arn:{partition}:ec2:{region}:{account}:vpn-gateway/{id}"},
+	typeInternetGateway: {model.LayerNetworking, "/vpcconsole/home?region={region}#InternetGatewayDetails:internetGatewayId={id}", "VPC",
+		"arn:{partition}:ec2:{region}:{account}:internet-gateway/{id}"},
+}
+
+var ec2Listings = []listing{
+	{"ec2", "instances", []string{typeInstance}, regional, collectInstances, []string{"ec2:DescribeInstances"}},
+	{"ec2", "vpcs", []string{typeVPC}, regional, collectVPCs, []string{"ec2:DescribeVpcs"}},
+	{"ec2", "subnets", []string{typeSubnet}, regional, collectSubnets, []string{"ec2:DescribeSubnets"}},
+	{"ec2", "security_groups", []string{typeSecurityGroup}, regional, collectSecurityGroups, []string{"ec2:DescribeSecurityGroups"}},
+	{"ec2", "vpn_gateways", []string{typeVPNGateway}, regional, collectVPNGateways, []string{"ec2:DescribeVpnGateways"}},
+	{"ec2", "internet_gateways", []string{typeInternetGateway}, regional, collectInternetGateways, []string{"ec2:DescribeInternetGateways"}},
+}
+
 // ec2Tags turns EC2 tags into a map.
 func ec2Tags(tags []ec2types.Tag) map[string]string {
 	m := make(map[string]string, len(tags))

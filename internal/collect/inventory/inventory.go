@@ -6,6 +6,8 @@ package inventory
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -27,6 +29,9 @@ type Target struct {
 	// ConfigFor returns the SDK configuration for another region of the
 	// account (S3 detail calls go to the bucket's region).
 	ConfigFor func(region string) aws.Config
+	// shared holds what several listings of the same account and region
+	// read once per scan (network interfaces); nil reads afresh.
+	shared *shared
 }
 
 // Result is what one listing saw. Relations may name their ends by any
@@ -34,6 +39,26 @@ type Target struct {
 type Result struct {
 	Components []model.Component
 	Relations  []model.Relation
+	// Malformed are resources the listing left out or described only in
+	// part because AWS answered something unexpected (a missing id, an
+	// unknown value). They are reported against the listing without making
+	// it incomplete.
+	Malformed []error
+}
+
+// malformed records a resource whose description could not be used.
+func (r *Result) malformed(api, id string, format string, args ...any) {
+	r.Malformed = append(r.Malformed, &MalformedError{API: api, ID: id, Reason: fmt.Sprintf(format, args...)})
+}
+
+// MalformedError names a resource AWS described in a way skymap could not
+// use, and the API that described it.
+type MalformedError struct {
+	API, ID, Reason string
+}
+
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("%s: resource %q: %s", e.API, e.ID, e.Reason)
 }
 
 // where says in which loop a listing runs.
@@ -49,12 +74,16 @@ const (
 	accountWide
 )
 
-// listing is one List/Describe call chain producing one component type.
+// listing is one List/Describe call chain producing one or more component
+// types. Each type is a scope of its own: a complete listing may delete
+// what it no longer saw of each of its types.
 type listing struct {
-	// api is the service name of apis_to_run (StackState's names).
-	api string
-	// typ is the component type produced: the scope of the snapshot.
-	typ   string
+	// api is the service name of apis_to_run (StackState's names); filter
+	// is the word of an apis_to_run filter that selects this listing
+	// ("ec2|instances vpcs").
+	api, filter string
+	// types are the component types produced, the first being the main one.
+	types []string
 	where where
 	run   func(ctx context.Context, t Target) (Result, error)
 	// actions are the IAM actions the listing needs (for `skymap iam-policy`
@@ -62,23 +91,17 @@ type listing struct {
 	actions []string
 }
 
-// listings is every inventory listing skymap runs.
-var listings = []listing{
-	{"ec2", typeInstance, regional, collectInstances, []string{"ec2:DescribeInstances"}},
-	{"ec2", typeVPC, regional, collectVPCs, []string{"ec2:DescribeVpcs"}},
-	{"ec2", typeSubnet, regional, collectSubnets, []string{"ec2:DescribeSubnets"}},
-	{"ec2", typeSecurityGroup, regional, collectSecurityGroups, []string{"ec2:DescribeSecurityGroups"}},
-	{"ec2", typeVPNGateway, regional, collectVPNGateways, []string{"ec2:DescribeVpnGateways"}},
-	{"ec2", typeInternetGateway, regional, collectInternetGateways, []string{"ec2:DescribeInternetGateways"}},
-	{"s3", typeBucket, accountWide, collectBuckets, []string{
-		"s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:GetBucketNotification"}},
-}
+// listings is every inventory listing skymap runs, service by service.
+var listings = slices.Concat(
+	ec2Listings,
+	s3Listings,
+)
 
 // Types returns every component type the inventory produces.
 func Types() []string {
-	out := make([]string, 0, len(listings))
+	var out []string
 	for _, l := range listings {
-		out = append(out, l.typ)
+		out = append(out, l.types...)
 	}
 	return out
 }
@@ -86,11 +109,13 @@ func Types() []string {
 // accessActions are needed besides the listings: expanding `regions: all`.
 var accessActions = []string{"ec2:DescribeRegions"}
 
-// IAMActions returns the IAM actions the scans need in a monitored account.
+// IAMActions returns the IAM actions the scans need in a monitored account,
+// sorted and without repeats.
 func IAMActions() []string {
-	out := append([]string{}, accessActions...)
+	out := slices.Clone(accessActions)
 	for _, l := range listings {
 		out = append(out, l.actions...)
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }

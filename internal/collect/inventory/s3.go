@@ -17,6 +17,17 @@ import (
 	"github.com/skymap/skymap/internal/model"
 )
 
+const typeBucket = "aws.s3.bucket"
+
+var s3Types = map[string]typeInfo{
+	typeBucket: {model.LayerStorage, "/s3/buckets/{id}?region={region}", "S3", ""},
+}
+
+var s3Listings = []listing{
+	{"s3", "buckets", []string{typeBucket}, accountWide, collectBuckets, []string{
+		"s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:GetBucketNotification"}},
+}
+
 // bucketDetailConcurrency bounds the per-bucket detail calls in flight.
 const bucketDetailConcurrency = 8
 

@@ -2,8 +2,11 @@ package inventory
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -112,19 +115,23 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 	g.SetLimit(s.concurrency())
 	for _, tk := range tasks {
 		g.Go(func() error {
-			res, err := tk.l.run(gctx, tk.t)
+			res, err := runListing(gctx, tk)
 			ss := split(tk, res, err == nil)
 			err = redact(err)
+			what := "list " + strings.Join(tk.l.types, ", ")
 			mu.Lock()
 			defer mu.Unlock()
 			snaps = append(snaps, ss...)
 			if err != nil {
-				problems = append(problems, Problem{Account: tk.t.Account, Region: tk.t.Region, What: "list " + tk.l.typ, Err: err})
-				log.Warn("listing incomplete", "account", tk.t.Account, "region", tk.t.Region, "type", tk.l.typ, "err", err)
+				problems = append(problems, Problem{Account: tk.t.Account, Region: tk.t.Region, What: what, Err: err})
+				log.Warn("listing incomplete", "account", tk.t.Account, "region", tk.t.Region, "types", tk.l.types, "err", err)
+			}
+			for _, m := range res.Malformed {
+				problems = append(problems, Problem{Account: tk.t.Account, Region: tk.t.Region, What: what, Err: redact(m)})
 			}
 			done++
 			if s.Progress != nil {
-				s.Progress(Progress{Done: done, Total: len(tasks), Last: tk.t.Account + " " + tk.t.Region + " " + tk.l.typ})
+				s.Progress(Progress{Done: done, Total: len(tasks), Last: tk.t.Account + " " + tk.t.Region + " " + tk.l.types[0]})
 			}
 			return nil
 		})
@@ -142,6 +149,21 @@ func (s *Scanner) concurrency() int {
 	}
 	return 8
 }
+
+// runListing runs one listing. A listing that panics on an answer it did
+// not expect fails alone, as incomplete, instead of ending the scan.
+func runListing(ctx context.Context, tk task) (res Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = Result{}, fmt.Errorf("%w: %v", ErrUnexpectedAnswer, r)
+		}
+	}()
+	return tk.l.run(ctx, tk.t)
+}
+
+// ErrUnexpectedAnswer reports a listing that met an AWS answer it could not
+// handle at all; the listing is incomplete and its previous components kept.
+var ErrUnexpectedAnswer = errors.New("unexpected answer from AWS")
 
 // plan assumes the instance's role, expands its regions and lists the
 // tasks for it.
@@ -167,13 +189,17 @@ func (s *Scanner) plan(ctx context.Context, inst config.Instance) ([]task, error
 			real = append(real, r)
 		}
 	}
+	byRegion := map[string]*shared{}
 	target := func(region string) Target {
+		if byRegion[region] == nil {
+			byRegion[region] = &shared{}
+		}
 		return Target{Account: acct.ID, Partition: part, Region: region, Config: acct.Config(region),
-			Regions: real, ConfigFor: func(r string) aws.Config { return acct.Config(r) }}
+			Regions: real, ConfigFor: func(r string) aws.Config { return acct.Config(r) }, shared: byRegion[region]}
 	}
 	var ts []task
 	for _, l := range listings {
-		if !inst.RunsAPI(l.api) {
+		if !runs(inst, l) {
 			continue
 		}
 		switch l.where {
@@ -194,46 +220,106 @@ func (s *Scanner) plan(ctx context.Context, inst config.Instance) ([]task, error
 	return ts, nil
 }
 
-// split turns one listing's result into snapshots: one scope for regional
-// and global listings, one per configured region for account-wide ones.
-// Relations belong to the scope of their source component.
-func split(tk task, res Result, complete bool) []model.Snapshot {
-	if tk.l.where != accountWide {
-		return []model.Snapshot{{
-			Scope:      model.Scope{Account: tk.t.Account, Region: tk.t.Region, Type: tk.l.typ},
-			Complete:   complete,
-			Components: res.Components,
-			Relations:  res.Relations,
-		}}
+// runs tells whether an instance's apis_to_run select a listing: all run
+// when apis_to_run is empty; a listed API runs all its listings, or with a
+// filter ("ec2|instances vpcs", StackState's syntax) those whose filter word
+// or one of whose types (or a prefix of it, "aws.ec2") the filter names.
+func runs(inst config.Instance, l listing) bool {
+	if len(inst.APIs) == 0 {
+		return true
 	}
-	byRegion := map[string]*model.Snapshot{}
-	var out []*model.Snapshot
-	for _, r := range tk.t.Regions {
-		s := &model.Snapshot{Scope: model.Scope{Account: tk.t.Account, Region: r, Type: tk.l.typ}, Complete: complete}
-		byRegion[r] = s
-		out = append(out, s)
+	for _, a := range inst.APIs {
+		if a.Name != l.api {
+			continue
+		}
+		if a.Filter == "" {
+			return true
+		}
+		for _, w := range strings.FieldsFunc(a.Filter, func(r rune) bool { return r == ' ' || r == ',' }) {
+			if w == l.filter {
+				return true
+			}
+			for _, typ := range l.types {
+				if typ == w || strings.HasPrefix(typ, w+".") {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// CheckAPIs checks the filters of apis_to_run entries against the listings:
+// a filter word that selects nothing is a mistake the user wants to hear of.
+func CheckAPIs(apis []config.API) error {
+	var errs []error
+	for _, a := range apis {
+		if a.Filter == "" {
+			continue
+		}
+		var known []string
+		for _, l := range listings {
+			if l.api == a.Name {
+				known = append(known, l.filter)
+			}
+		}
+		for _, w := range strings.FieldsFunc(a.Filter, func(r rune) bool { return r == ' ' || r == ',' }) {
+			inst := config.Instance{APIs: []config.API{{Name: a.Name, Filter: w}}}
+			if !slices.ContainsFunc(listings, func(l listing) bool { return runs(inst, l) }) {
+				errs = append(errs, fmt.Errorf("apis_to_run %s: filter %q selects nothing (known: %s)",
+					a.Name, w, strings.Join(known, " ")))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// split turns one listing's result into snapshots: one per type the listing
+// produces, in the target's region, or in each configured region for
+// account-wide listings. Relations belong to the scope of their source
+// component, or of the listing's main type when the source is not one of
+// its components.
+func split(tk task, res Result, complete bool) []model.Snapshot {
+	regions := []string{tk.t.Region}
+	if tk.l.where == accountWide {
+		regions = tk.t.Regions
+	}
+	type key struct{ region, typ string }
+	scopes := map[key]*model.Snapshot{}
+	var order []*model.Snapshot
+	for _, r := range regions {
+		for _, typ := range tk.l.types {
+			s := &model.Snapshot{Scope: model.Scope{Account: tk.t.Account, Region: r, Type: typ}, Complete: complete}
+			scopes[key{r, typ}] = s
+			order = append(order, s)
+		}
 	}
 	owner := map[string]*model.Snapshot{}
 	for _, c := range res.Components {
-		s := byRegion[c.Region]
+		s := scopes[key{c.Region, c.Type}]
 		if s == nil {
+			// A resource outside the configured regions (account-wide
+			// listings), or of a type the listing does not declare (a bug
+			// TestListingsDeclareTheirTypes catches).
 			continue
 		}
 		s.Components = append(s.Components, c)
 		owner[c.ID] = s
 		for _, id := range c.Identifiers {
-			owner[id] = s
+			if owner[id] == nil {
+				owner[id] = s
+			}
 		}
 	}
 	for _, r := range res.Relations {
 		if s := owner[r.Source]; s != nil {
 			s.Relations = append(s.Relations, r)
-		} else if len(out) > 0 {
-			out[0].Relations = append(out[0].Relations, r)
+		} else if len(order) > 0 {
+			order[0].Relations = append(order[0].Relations, r)
 		}
 	}
-	snaps := make([]model.Snapshot, len(out))
-	for i, s := range out {
+	snaps := make([]model.Snapshot, len(order))
+	for i, s := range order {
 		snaps[i] = *s
 	}
 	return snaps

@@ -4,19 +4,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/partition"
-)
-
-// Component types collected so far (see TOPOLOGY.md).
-const (
-	typeInstance        = "aws.ec2.instance"
-	typeVPC             = "aws.ec2.vpc"
-	typeSubnet          = "aws.ec2.subnet"
-	typeSecurityGroup   = "aws.ec2.security-group"
-	typeVPNGateway      = "aws.ec2.vpn-gateway"
-	typeInternetGateway = "aws.ec2.internet-gateway"
-	typeBucket          = "aws.s3.bucket"
 )
 
 // typeInfo is what TOPOLOGY.md says of one component type.
@@ -32,22 +20,24 @@ type typeInfo struct {
 	arn string
 }
 
-// types is the table of per-type facts; a type missing here is a bug that
-// TestTypesTable catches.
-var types = map[string]typeInfo{
-	typeInstance: {model.LayerMachines, "/ec2/home?region={region}#InstanceDetails:instanceId={id}", "EC2",
-		"arn:{partition}:ec2:{region}:{account}:instance/{id}"},
-	typeVPC: {model.LayerNetworking, "/vpcconsole/home?region={region}#VpcDetails:VpcId={id}", "VPC",
-		"arn:{partition}:ec2:{region}:{account}:vpc/{id}"},
-	typeSubnet: {model.LayerNetworking, "/vpcconsole/home?region={region}#SubnetDetails:subnetId={id}", "VPC",
-		"arn:{partition}:ec2:{region}:{account}:subnet/{id}"},
-	typeSecurityGroup: {model.LayerNetworking, "/ec2/home?region={region}#SecurityGroup:groupId={id}", "EC2",
-		"arn:{partition}:ec2:{region}:{account}:security-group/{id}"},
-	typeVPNGateway: {model.LayerNetworking, "/vpcconsole/home?region={region}#VpnGatewayDetails:VpnGatewayId={id}", "VPC",
-		"arn:{partition}:ec2:{region}:{account}:vpn-gateway/{id}"},
-	typeInternetGateway: {model.LayerNetworking, "/vpcconsole/home?region={region}#InternetGatewayDetails:internetGatewayId={id}", "VPC",
-		"arn:{partition}:ec2:{region}:{account}:internet-gateway/{id}"},
-	typeBucket: {model.LayerStorage, "/s3/buckets/{id}?region={region}", "S3", ""},
+// types is the table of per-type facts, merged from each service's table; a
+// type missing here is a bug that TestTypesTable catches.
+var types = merge(
+	ec2Types,
+	s3Types,
+)
+
+func merge(tables ...map[string]typeInfo) map[string]typeInfo {
+	out := map[string]typeInfo{}
+	for _, t := range tables {
+		for k, v := range t {
+			if _, dup := out[k]; dup {
+				panic("inventory: type " + k + " is in two tables")
+			}
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func fill(tmpl string, p partition.Partition, region, account, id string) string {
