@@ -3,11 +3,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -18,7 +20,11 @@ import (
 // Graph is what the API reads of the live topology; *topology.Graph is one.
 type Graph interface {
 	Lookup(ref string) (model.Component, bool)
-	Components() []model.Component
+	// Select returns the page of components keep accepts, sorted by id,
+	// and how many it accepts in all.
+	Select(keep func(model.Component) bool, offset, limit int) ([]model.Component, int)
+	// Neighbours returns the relations from and to a component.
+	Neighbours(ref string) (out, in []model.Relation, ok bool)
 	Relations() []model.Relation
 	Pending() []model.Relation
 }
@@ -173,17 +179,8 @@ func (s *Server) components(r *http.Request) (any, error) {
 		}
 		return true
 	}
-	out := ComponentList{Components: []model.Component{}, Offset: offset, Limit: limit}
-	for _, c := range s.Graph.Components() {
-		if !match(c) {
-			continue
-		}
-		if out.Total >= offset && len(out.Components) < limit {
-			out.Components = append(out.Components, c)
-		}
-		out.Total++
-	}
-	return out, nil
+	page, total := s.Graph.Select(match, offset, limit)
+	return ComponentList{Components: page, Total: total, Offset: offset, Limit: limit}, nil
 }
 
 // ComponentDetail is the answer of GET /api/components/{id}.
@@ -200,15 +197,8 @@ func (s *Server) component(r *http.Request) (any, error) {
 	if !ok {
 		return nil, notFound("no component with id or identifier " + strconv.Quote(ref))
 	}
-	d := ComponentDetail{Component: c, Outgoing: []model.Relation{}, Incoming: []model.Relation{}}
-	for _, rel := range s.Graph.Relations() {
-		if rel.Source == c.ID {
-			d.Outgoing = append(d.Outgoing, rel)
-		}
-		if rel.Target == c.ID {
-			d.Incoming = append(d.Incoming, rel)
-		}
-	}
+	d := ComponentDetail{Component: c}
+	d.Outgoing, d.Incoming, _ = s.Graph.Neighbours(c.ID)
 	if s.History != nil {
 		h, err := s.History.Versions(r.Context(), store.VersionQuery{ID: c.ID, Limit: 100, Latest: true})
 		if err != nil {
@@ -240,7 +230,14 @@ func (s *Server) relations(r *http.Request) (any, error) {
 		return (comp == "" || rel.Source == comp || rel.Target == comp) && (typ == "" || rel.Type == typ)
 	}
 	out := RelationList{Relations: []model.Relation{}, Pending: []model.Relation{}}
-	for _, rel := range s.Graph.Relations() {
+	all := s.Graph.Relations
+	if comp != "" {
+		all = func() []model.Relation {
+			o, i, _ := s.Graph.Neighbours(comp)
+			return sortRelations(append(o, i...))
+		}
+	}
+	for _, rel := range all() {
 		if keep(rel) {
 			out.Relations = append(out.Relations, rel)
 		}
@@ -253,4 +250,12 @@ func (s *Server) relations(r *http.Request) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// sortRelations sorts relations by source, target and type.
+func sortRelations(rels []model.Relation) []model.Relation {
+	slices.SortFunc(rels, func(a, b model.Relation) int {
+		return cmp.Or(strings.Compare(a.Source, b.Source), strings.Compare(a.Target, b.Target), strings.Compare(a.Type, b.Type))
+	})
+	return rels
 }

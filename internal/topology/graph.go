@@ -4,6 +4,10 @@
 // are unknown wait until those ends appear. Observations arrive as snapshots
 // per scope (account, region, resource type): only a complete snapshot may
 // delete what it no longer saw. Every change becomes a model.Version.
+//
+// The graph is incremental: applying a snapshot costs in proportion to what
+// it holds and what changed, not to the size of the graph, so that events
+// can update a map of millions of components within milliseconds.
 package topology
 
 import (
@@ -57,20 +61,59 @@ type Graph struct {
 	store Store
 	now   func() time.Time
 
-	comps map[string]*entry       // component id -> entry
-	index map[string][]string     // identifier -> ids of the components claiming it
-	owned map[model.Scope]*holder // what each scope owns
+	nodes []*node           // by node number; 0 is never used, nil is free
+	free  []uint32          // free node numbers
+	byID map[string]uint32 // component id -> node
+	// index maps an identifier to the component claiming it; multi holds
+	// every claimant of the few identifiers several components claim.
+	index map[string]uint32
+	multi map[string][]uint32
+	owned map[model.Scope]*holder
+	// strs interns the strings most components share (labels, accounts,
+	// regions, types): one copy each instead of one per component.
+	strs map[string]string
+
+	types   []string // relation types by number
+	typeNum map[string]uint16
+	edges   map[edgeKey]*contrib   // resolved relation -> the raw relations giving it, chained by next
+	pending map[string][]*contrib  // unresolved end -> raw relations waiting for it
 }
 
-type entry struct {
-	scope model.Scope
-	comp  model.Component
+// node is a component and the raw relations resolved to it.
+type node struct {
+	scope *holder
+	// comp is the component without its Data, which data holds encoded:
+	// half the memory, and change detection compares bytes.
+	comp    model.Component
+	data    []byte
+	out, in []*contrib
+	dead    bool
 }
 
+// holder is what one scope owns.
 type holder struct {
-	ids       map[string]struct{}
-	relations []model.Relation
+	scope    model.Scope
+	scopeKey string
+	ids      map[uint32]struct{}
+	rels     []*contrib
 }
+
+// contrib is one raw relation as a scope emitted it, and where it resolves.
+type contrib struct {
+	h   *holder
+	rel model.Relation
+	key edgeKey // zero while an end is unresolved
+	// next chains the raw relations giving the same edge.
+	next *contrib
+}
+
+// edgeKey is a resolved relation: node numbers and relation type.
+type edgeKey struct {
+	src, dst uint32
+	typ      uint16
+}
+
+func (k edgeKey) ok() bool { return k.src != 0 }
 
 // Option configures a Graph.
 type Option func(*Graph)
@@ -83,188 +126,195 @@ func WithClock(now func() time.Time) Option { return func(g *Graph) { g.now = no
 
 // New returns an empty graph, or one holding st when st is not nil.
 func New(st *State, opts ...Option) *Graph {
-	g := &Graph{
-		now:   time.Now,
-		comps: map[string]*entry{},
-		index: map[string][]string{},
-		owned: map[model.Scope]*holder{},
-	}
+	g := &Graph{now: time.Now}
 	for _, o := range opts {
 		o(g)
 	}
+	g.reset()
 	if st != nil {
-		for _, oc := range st.Components {
-			g.put(oc.Scope, oc.Component)
-		}
-		for sc, rels := range st.Relations {
-			g.holder(sc).relations = rels
-		}
+		g.load(st.Components, st.Relations)
 	}
 	return g
+}
+
+func (g *Graph) reset() {
+	g.nodes = []*node{nil}
+	g.free = nil
+	g.byID = map[string]uint32{}
+	g.index = map[string]uint32{}
+	g.multi = map[string][]uint32{}
+	g.strs = map[string]string{}
+	g.owned = map[model.Scope]*holder{}
+	g.edges = map[edgeKey]*contrib{}
+	g.pending = map[string][]*contrib{}
+	if g.typeNum == nil {
+		g.types = []string{""}
+		g.typeNum = map[string]uint16{}
+	}
+}
+
+// load fills an empty graph.
+func (g *Graph) load(comps []Owned, rels map[model.Scope][]model.Relation) {
+	for _, oc := range comps {
+		c := Normalize(oc.Component)
+		g.put(g.holder(oc.Scope), c, encodeData(c.Data))
+	}
+	for sc, rs := range rels {
+		h := g.holder(sc)
+		for _, r := range rs {
+			cb := &contrib{h: h, rel: r}
+			h.rels = append(h.rels, cb)
+			g.attach(cb, nil)
+		}
+	}
 }
 
 func (g *Graph) holder(sc model.Scope) *holder {
 	h := g.owned[sc]
 	if h == nil {
-		h = &holder{ids: map[string]struct{}{}}
+		h = &holder{scope: sc, scopeKey: sc.String(), ids: map[uint32]struct{}{}}
 		g.owned[sc] = h
 	}
 	return h
 }
 
-// put stores c under scope sc and indexes its identifiers.
-func (g *Graph) put(sc model.Scope, c model.Component) {
-	if old, ok := g.comps[c.ID]; ok {
-		g.unindex(old.comp)
-		if old.scope != sc {
-			delete(g.holder(old.scope).ids, c.ID)
-		}
+func (g *Graph) typeOf(t string) uint16 {
+	n, ok := g.typeNum[t]
+	if !ok {
+		n = uint16(len(g.types))
+		g.types = append(g.types, t)
+		g.typeNum[t] = n
 	}
-	g.comps[c.ID] = &entry{scope: sc, comp: c}
-	g.holder(sc).ids[c.ID] = struct{}{}
-	for _, ident := range append([]string{c.ID}, c.Identifiers...) {
-		g.index[ident] = append(g.index[ident], c.ID)
-	}
+	return n
 }
 
-func (g *Graph) unindex(c model.Component) {
-	for _, ident := range append([]string{c.ID}, c.Identifiers...) {
-		ids := slices.DeleteFunc(g.index[ident], func(id string) bool { return id == c.ID })
-		if len(ids) == 0 {
-			delete(g.index, ident)
-		} else {
-			g.index[ident] = ids
-		}
-	}
-}
-
-// resolve returns the id of the component known by ref. A component's own id
-// wins over another component's identifier; among several components
+// resolve returns the node of the component known by ref. A component's own
+// id wins over another component's identifier; among several components
 // claiming the same identifier the smallest id wins, so resolution never
 // depends on the order components were seen, stored or reloaded.
-func (g *Graph) resolve(ref string) (string, bool) {
-	if _, ok := g.comps[ref]; ok {
-		return ref, true
+func (g *Graph) resolve(ref string) uint32 {
+	if n, ok := g.byID[ref]; ok {
+		return n
 	}
-	ids := g.index[ref]
-	if len(ids) == 0 {
-		return "", false
+	n, ok := g.index[ref]
+	if !ok {
+		return 0
 	}
-	return slices.Min(ids), true
+	if claims, ok := g.multi[ref]; ok {
+		for _, m := range claims {
+			if g.nodes[m].comp.ID < g.nodes[n].comp.ID {
+				n = m
+			}
+		}
+	}
+	return n
 }
 
-func (g *Graph) remove(id string) {
-	e, ok := g.comps[id]
+// claim records that node n claims identifier ident.
+func (g *Graph) claim(ident string, n uint32) {
+	first, ok := g.index[ident]
 	if !ok {
+		g.index[ident] = n
 		return
 	}
-	g.unindex(e.comp)
-	delete(g.holder(e.scope).ids, id)
-	delete(g.comps, id)
+	if claims, ok := g.multi[ident]; ok {
+		g.multi[ident] = append(claims, n)
+	} else {
+		g.multi[ident] = []uint32{first, n}
+	}
 }
 
-// Apply merges snapshots into the graph as one change caused by cause (e.g.
-// "scan"), records versions for everything that changed, persists the change
-// and returns the versions.
-func (g *Graph) Apply(ctx context.Context, cause string, snaps []model.Snapshot) ([]model.Version, error) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-
-	now := g.now().UTC()
-	before := g.resolved()
-	prevComps := make(map[string]model.Component, len(g.comps))
-	prevScope := make(map[string]model.Scope, len(g.comps))
-	for id, e := range g.comps {
-		prevComps[id] = e.comp
-		prevScope[id] = e.scope
+// intern returns the graph's copy of s.
+func (g *Graph) intern(s string) string {
+	if v, ok := g.strs[s]; ok {
+		return v
 	}
-	prevRels := map[model.Scope][]model.Relation{}
-	touched := map[string]bool{}
+	g.strs[s] = s
+	return s
+}
 
-	ch := Change{Relations: map[model.Scope][]model.Relation{}}
-	for _, s := range snaps {
-		h := g.holder(s.Scope)
-		if _, saved := prevRels[s.Scope]; !saved {
-			prevRels[s.Scope] = h.relations
-		}
-		seen := map[string]struct{}{}
-		for _, c := range s.Components {
-			c = Normalize(c)
-			seen[c.ID] = struct{}{}
-			g.put(s.Scope, c)
-			touched[c.ID] = true
-		}
-		if s.Complete {
-			for id := range h.ids {
-				if _, ok := seen[id]; !ok {
-					g.remove(id)
-					delete(touched, id)
-				}
-			}
-			h.relations = dedupe(s.Relations)
+// internAll interns a component's shared strings.
+func (g *Graph) internAll(c *model.Component) {
+	c.Type, c.Account, c.Region, c.Layer, c.Environment = g.intern(c.Type), g.intern(c.Account), g.intern(c.Region), g.intern(c.Layer), g.intern(c.Environment)
+	for i, l := range c.Labels {
+		c.Labels[i] = g.intern(l)
+	}
+}
+
+// put stores c (Data already encoded in data) under h and indexes its
+// identifiers. It returns the identifiers whose resolution may have changed.
+func (g *Graph) put(h *holder, c model.Component, data []byte) []string {
+	c.Data = nil
+	g.internAll(&c)
+	n, ok := g.byID[c.ID]
+	if !ok {
+		if k := len(g.free); k > 0 {
+			n, g.free = g.free[k-1], g.free[:k-1]
 		} else {
-			h.relations = dedupe(append(slices.Clone(h.relations), s.Relations...))
+			n = uint32(len(g.nodes))
+			g.nodes = append(g.nodes, nil)
 		}
-		ch.Relations[s.Scope] = h.relations
-	}
-
-	var versions []model.Version
-	ids := make([]string, 0, len(touched))
-	for id := range touched {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		cur := g.comps[id]
-		old, existed := prevComps[id]
-		switch {
-		case !existed:
-			versions = append(versions, componentVersion(now, cause, model.Created, nil, &cur.comp))
-		case !equalJSON(old, cur.comp):
-			versions = append(versions, componentVersion(now, cause, model.Updated, &old, &cur.comp))
-		case prevScope[id] == cur.scope:
-			continue // unchanged
+		g.nodes[n] = &node{scope: h, comp: c, data: data}
+		g.byID[c.ID] = n
+		h.ids[n] = struct{}{}
+		for _, ident := range c.Identifiers {
+			g.claim(ident, n)
 		}
-		// Changed, or unchanged content that moved scope (persisted, no version).
-		ch.Upserted = append(ch.Upserted, Owned{Scope: cur.scope, Component: cur.comp})
+		return append([]string{c.ID}, c.Identifiers...)
 	}
-	var deleted []string
-	for id := range prevComps {
-		if _, ok := g.comps[id]; !ok {
-			deleted = append(deleted, id)
+	nd := g.nodes[n]
+	if nd.scope != h {
+		delete(nd.scope.ids, n)
+		h.ids[n] = struct{}{}
+		nd.scope = h
+	}
+	var dirty []string
+	if !slices.Equal(nd.comp.Identifiers, c.Identifiers) {
+		for _, ident := range nd.comp.Identifiers {
+			if !slices.Contains(c.Identifiers, ident) {
+				g.unclaim(ident, n)
+				dirty = append(dirty, ident)
+			}
 		}
-	}
-	sort.Strings(deleted)
-	for _, id := range deleted {
-		old := prevComps[id]
-		versions = append(versions, componentVersion(now, cause, model.Deleted, &old, nil))
-	}
-	ch.Deleted = deleted
-	versions = append(versions, relationVersions(now, cause, before, g.resolved())...)
-	ch.Versions = versions
-
-	if g.store != nil {
-		if err := g.store.Commit(ctx, ch); err != nil {
-			g.rollback(prevComps, prevScope, prevRels)
-			return nil, fmt.Errorf("commit topology change: %w", err)
+		for _, ident := range c.Identifiers {
+			if !slices.Contains(nd.comp.Identifiers, ident) {
+				g.claim(ident, n)
+				dirty = append(dirty, ident)
+			}
 		}
 	}
-	return versions, nil
+	nd.comp, nd.data = c, data
+	return dirty
 }
 
-// rollback restores the graph to prev after a failed commit.
-func (g *Graph) rollback(prev map[string]model.Component, scopes map[string]model.Scope, prevRels map[model.Scope][]model.Relation) {
-	g.comps = map[string]*entry{}
-	g.index = map[string][]string{}
-	for sc, h := range g.owned {
-		h.ids = map[string]struct{}{}
-		if rels, ok := prevRels[sc]; ok {
-			h.relations = rels
+func (g *Graph) unclaim(ident string, n uint32) {
+	claims, ok := g.multi[ident]
+	if !ok {
+		if g.index[ident] == n {
+			delete(g.index, ident)
 		}
+		return
 	}
-	for id, c := range prev {
-		g.put(scopes[id], c)
+	claims = slices.DeleteFunc(claims, func(m uint32) bool { return m == n })
+	g.index[ident] = claims[0]
+	if len(claims) == 1 {
+		delete(g.multi, ident)
+	} else {
+		g.multi[ident] = claims
 	}
+}
+
+// remove takes a component out of the index. Its node stays, dead, until
+// the relations resolved to it have moved (see settle).
+func (g *Graph) remove(n uint32) []string {
+	nd := g.nodes[n]
+	delete(g.byID, nd.comp.ID)
+	for _, ident := range nd.comp.Identifiers {
+		g.unclaim(ident, n)
+	}
+	delete(nd.scope.ids, n)
+	nd.dead = true
+	return append([]string{nd.comp.ID}, nd.comp.Identifiers...)
 }
 
 // Normalize sorts and de-duplicates a component's identifiers and labels and
@@ -290,27 +340,45 @@ func Normalize(c model.Component) model.Component {
 	return c
 }
 
-func dedupe(rels []model.Relation) []model.Relation {
-	out := make([]model.Relation, 0, len(rels))
-	at := map[model.RelationKey]int{}
-	for _, r := range rels {
-		if i, ok := at[r.Key()]; ok {
-			out[i] = r // the later observation's data wins
-			continue
-		}
-		at[r.Key()] = len(out)
-		out = append(out, r)
+// encodeData encodes a component's data; JSON sorts map keys, so equal data
+// encodes to equal bytes.
+func encodeData(d map[string]any) []byte {
+	if len(d) == 0 {
+		return nil
 	}
-	return out
+	b, err := json.Marshal(d)
+	if err != nil {
+		// Data comes from JSON-shaped SDK output; a value that does not
+		// encode is recorded as its error rather than lost silently.
+		b, _ = json.Marshal(map[string]any{"_error": err.Error()})
+	}
+	return b
 }
 
-func equalJSON(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
+func decodeData(b []byte) map[string]any {
+	m := map[string]any{}
+	if len(b) > 0 {
+		_ = json.Unmarshal(b, &m)
+	}
+	return m
+}
+
+// full returns a node's component with its Data.
+func (nd *node) full() model.Component {
+	c := nd.comp
+	c.Data = decodeData(nd.data)
+	return c
 }
 
 // RelationID is the history id of a relation: "source|type|target".
 func RelationID(k model.RelationKey) string {
 	return strings.Join([]string{k.Source, k.Type, k.Target}, "|")
 }
+
+func sameComponent(a, b model.Component) bool {
+	return a.ID == b.ID && a.Type == b.Type && a.Name == b.Name && a.Account == b.Account &&
+		a.Region == b.Region && a.Layer == b.Layer && a.Environment == b.Environment &&
+		a.ConsoleURL == b.ConsoleURL && slices.Equal(a.Identifiers, b.Identifiers) && slices.Equal(a.Labels, b.Labels)
+}
+
+func (g *Graph) String() string { return fmt.Sprintf("topology.Graph(%d components)", len(g.byID)) }

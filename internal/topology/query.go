@@ -10,30 +10,59 @@ import (
 func (g *Graph) Lookup(ref string) (model.Component, bool) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	id, ok := g.resolve(ref)
-	if !ok {
+	n := g.resolve(ref)
+	if n == 0 {
 		return model.Component{}, false
 	}
-	return g.comps[id].comp, true
+	return g.nodes[n].full(), true
 }
 
 // Components returns every component, sorted by id.
 func (g *Graph) Components() []model.Component {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	out := make([]model.Component, 0, len(g.comps))
-	for _, e := range g.comps {
-		out = append(out, e.comp)
+	out := make([]model.Component, 0, len(g.byID))
+	for _, n := range g.byID {
+		out = append(out, g.nodes[n].full())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
+}
+
+// Select returns the components keep accepts, sorted by id, from offset on
+// and at most limit of them (limit < 0: all), and how many keep accepted in
+// all. keep sees each component without its Data, which is decoded only for
+// the components returned.
+func (g *Graph) Select(keep func(model.Component) bool, offset, limit int) ([]model.Component, int) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	var hits []*node
+	for _, n := range g.byID {
+		if nd := g.nodes[n]; keep == nil || keep(nd.comp) {
+			hits = append(hits, nd)
+		}
+	}
+	sort.Slice(hits, func(i, j int) bool { return hits[i].comp.ID < hits[j].comp.ID })
+	total := len(hits)
+	if offset > total {
+		offset = total
+	}
+	hits = hits[offset:]
+	if limit >= 0 && limit < len(hits) {
+		hits = hits[:limit]
+	}
+	out := make([]model.Component, len(hits))
+	for i, nd := range hits {
+		out[i] = nd.full()
+	}
+	return out, total
 }
 
 // Len returns the number of components.
 func (g *Graph) Len() int {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return len(g.comps)
+	return len(g.byID)
 }
 
 // Relations returns the relations whose two ends are known, with both ends
@@ -41,7 +70,39 @@ func (g *Graph) Len() int {
 func (g *Graph) Relations() []model.Relation {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	return sortedRelations(g.resolved())
+	out := make([]model.Relation, 0, len(g.edges))
+	for k := range g.edges {
+		out = append(out, *g.winner(k))
+	}
+	return sortRelations(out)
+}
+
+// Neighbours returns the relations from and to the component known by ref,
+// ends written as component ids, sorted; false when ref is unknown. It costs
+// in proportion to the component's relations, not the graph's.
+func (g *Graph) Neighbours(ref string) (out, in []model.Relation, ok bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n := g.resolve(ref)
+	if n == 0 {
+		return nil, nil, false
+	}
+	nd := g.nodes[n]
+	return g.edgesOf(nd.out), g.edgesOf(nd.in), true
+}
+
+func (g *Graph) edgesOf(cbs []*contrib) []model.Relation {
+	seen := make(map[edgeKey]bool, len(cbs))
+	out := make([]model.Relation, 0, len(cbs))
+	for _, cb := range cbs {
+		k := cb.key
+		if k.src == k.dst || seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, *g.winner(k))
+	}
+	return sortRelations(out)
 }
 
 // Pending returns the relations still waiting for one or both ends, as
@@ -51,53 +112,28 @@ func (g *Graph) Pending() []model.Relation {
 	defer g.mu.RUnlock()
 	var out []model.Relation
 	seen := map[model.RelationKey]bool{}
-	for _, h := range g.owned {
-		for _, r := range h.relations {
-			_, okS := g.resolve(r.Source)
-			_, okT := g.resolve(r.Target)
-			if (!okS || !okT) && !seen[r.Key()] {
-				seen[r.Key()] = true
-				out = append(out, r)
+	for _, cbs := range g.pending {
+		for _, cb := range cbs {
+			if k := cb.rel.Key(); !seen[k] {
+				seen[k] = true
+				out = append(out, cb.rel)
 			}
 		}
 	}
 	return sortRelations(out)
 }
 
-// resolved computes the relations whose ends both resolve, keyed by their
-// resolved identity. Relations from a component to itself are dropped.
-// The caller holds g.mu.
-func (g *Graph) resolved() map[model.RelationKey]model.Relation {
-	out := map[model.RelationKey]model.Relation{}
-	scopes := make([]model.Scope, 0, len(g.owned))
-	for sc := range g.owned {
-		scopes = append(scopes, sc)
-	}
-	// A fixed order makes the winner among duplicates deterministic.
-	sort.Slice(scopes, func(i, j int) bool { return scopes[i].String() < scopes[j].String() })
-	for _, sc := range scopes {
-		for _, r := range g.owned[sc].relations {
-			src, okS := g.resolve(r.Source)
-			dst, okT := g.resolve(r.Target)
-			if !okS || !okT || src == dst {
-				continue
-			}
-			rr := model.Relation{Source: src, Target: dst, Type: r.Type, Data: r.Data}
-			if rr.Data == nil {
-				rr.Data = map[string]any{}
-			}
-			out[rr.Key()] = rr
+// PendingCount returns how many relations wait for an end.
+func (g *Graph) PendingCount() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	seen := map[*contrib]bool{}
+	for _, cbs := range g.pending {
+		for _, cb := range cbs {
+			seen[cb] = true
 		}
 	}
-	return out
-}
-
-func sortedRelations(m map[model.RelationKey]model.Relation) []model.Relation {
-	out := make([]model.Relation, 0, len(m))
-	for _, r := range m {
-		out = append(out, r)
-	}
-	return sortRelations(out)
+	return len(seen)
 }
 
 // sortRelations sorts out by source, target and type; nil becomes empty.
