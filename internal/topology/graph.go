@@ -63,7 +63,7 @@ type Graph struct {
 
 	nodes []*node           // by node number; 0 is never used, nil is free
 	free  []uint32          // free node numbers
-	byID map[string]uint32 // component id -> node
+	byID  map[string]uint32 // component id -> node
 	// index maps an identifier to the component claiming it; multi holds
 	// every claimant of the few identifiers several components claim.
 	index map[string]uint32
@@ -75,8 +75,8 @@ type Graph struct {
 
 	types   []string // relation types by number
 	typeNum map[string]uint16
-	edges   map[edgeKey]*contrib   // resolved relation -> the raw relations giving it, chained by next
-	pending map[string][]*contrib  // unresolved end -> raw relations waiting for it
+	edges   map[edgeKey]*contrib  // resolved relation -> the raw relations giving it, chained by next
+	pending map[string][]*contrib // unresolved end -> raw relations waiting for it
 }
 
 // node is a component and the raw relations resolved to it.
