@@ -71,12 +71,14 @@ func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, erro
 	if err != nil {
 		return Document{}, err
 	}
-	snaps, problems, err := newScanner(cfg, prov, opts).Scan(ctx)
-	if err != nil {
-		return Document{}, err
-	}
 	g := topology.New(nil)
-	if _, err := g.Apply(ctx, "scan", snaps); err != nil {
+	sc := newScanner(cfg, prov, opts)
+	sc.Sink = func(ctx context.Context, snaps []model.Snapshot) error {
+		_, err := g.Apply(ctx, "scan", snaps)
+		return err
+	}
+	_, problems, err := sc.Scan(ctx)
+	if err != nil {
 		return Document{}, err
 	}
 	return Document{

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -218,20 +219,23 @@ func (s *scheduler) scan(ctx context.Context) error {
 	}()
 	rep := &ScanReport{Started: s.now().UTC(), Problems: []string{}}
 	s.prov.Recorder().Reset()
-	snaps, problems, err := newScanner(s.cfg, s.prov, s.opts).Scan(ctx)
-	if err != nil {
+	sc := newScanner(s.cfg, s.prov, s.opts)
+	var changes atomic.Int64
+	sc.Sink = func(ctx context.Context, snaps []model.Snapshot) error {
+		vs, err := s.graph.Apply(ctx, "scan", snaps)
+		changes.Add(int64(len(vs)))
 		return err
 	}
-	versions, err := s.graph.Apply(ctx, "scan", snaps)
+	_, problems, err := sc.Scan(ctx)
 	if err != nil {
 		return err
 	}
 	rep.Finished = s.now().UTC()
 	rep.Seconds = rep.Finished.Sub(rep.Started).Seconds()
 	rep.Components = s.graph.Len()
-	rep.Relations = len(s.graph.Relations())
-	rep.Pending = len(s.graph.Pending())
-	rep.Changes = len(versions)
+	rep.Relations = s.graph.RelationCount()
+	rep.Pending = s.graph.PendingCount()
+	rep.Changes = int(changes.Load())
 	for _, p := range problems {
 		rep.Problems = append(rep.Problems, p.Error())
 	}

@@ -77,6 +77,13 @@ func (g *Graph) Relations() []model.Relation {
 	return sortRelations(out)
 }
 
+// RelationCount returns how many relations have both ends known.
+func (g *Graph) RelationCount() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.edges)
+}
+
 // Neighbours returns the relations from and to the component known by ref,
 // ends written as component ids, sorted; false when ref is unknown. It costs
 // in proportion to the component's relations, not the graph's.

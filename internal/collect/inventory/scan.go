@@ -38,6 +38,11 @@ type Scanner struct {
 	// Redact, when set, removes secrets from errors before they are
 	// logged or reported (awsconn's Recorder.Redact).
 	Redact func(error) error
+	// Sink, when set, receives the snapshots of each listing as soon as it
+	// ends, and Scan returns none: memory then holds only the listings in
+	// flight, not the whole estate. An error from Sink ends the scan with
+	// that error. Sink may be called from several goroutines at once.
+	Sink func(ctx context.Context, snaps []model.Snapshot) error
 }
 
 // Progress tells how far a scan is.
@@ -63,9 +68,9 @@ type task struct {
 	t Target
 }
 
-// Scan runs one full scan. It returns one snapshot per scope, complete only
-// where the listing completed, and the problems met. It fails only when ctx
-// is cancelled.
+// Scan runs one full scan. It returns one snapshot per scope (or hands them
+// to Sink), complete only where the listing completed, and the problems met.
+// It fails only when ctx is cancelled or Sink fails.
 func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error) {
 	log := s.Logger
 	if log == nil {
@@ -119,6 +124,12 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 			ss := split(tk, res, err == nil)
 			err = redact(err)
 			what := "list " + strings.Join(tk.l.types, ", ")
+			if s.Sink != nil {
+				if serr := s.Sink(gctx, ss); serr != nil {
+					return serr
+				}
+				ss = nil
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			snaps = append(snaps, ss...)
@@ -136,7 +147,9 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 			return nil
 		})
 	}
-	g.Wait()
+	if err := g.Wait(); err != nil {
+		return nil, problems, err
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, problems, err
 	}
