@@ -94,6 +94,7 @@ type listing struct {
 // listings is every inventory listing skymap runs, service by service.
 var listings = slices.Concat(
 	ec2Listings,
+	vpcListings,
 	s3Listings,
 )
 

@@ -24,6 +24,7 @@ type typeInfo struct {
 // type missing here is a bug that TestTypesTable catches.
 var types = merge(
 	ec2Types,
+	vpcTypes,
 	s3Types,
 )
 
