@@ -95,6 +95,7 @@ type listing struct {
 var listings = slices.Concat(
 	ec2Listings,
 	vpcListings,
+	elbListings,
 	s3Listings,
 )
 

@@ -25,6 +25,7 @@ type typeInfo struct {
 var types = merge(
 	ec2Types,
 	vpcTypes,
+	elbTypes,
 	s3Types,
 )
 
