@@ -96,6 +96,7 @@ var listings = slices.Concat(
 	ec2Listings,
 	vpcListings,
 	elbListings,
+	elbv2Listings,
 	s3Listings,
 )
 

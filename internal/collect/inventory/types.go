@@ -26,6 +26,7 @@ var types = merge(
 	ec2Types,
 	vpcTypes,
 	elbTypes,
+	elbv2Types,
 	s3Types,
 )
 
