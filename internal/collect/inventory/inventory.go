@@ -97,6 +97,7 @@ var listings = slices.Concat(
 	vpcListings,
 	elbListings,
 	elbv2Listings,
+	autoscalingListings,
 	s3Listings,
 )
 

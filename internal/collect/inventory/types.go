@@ -27,6 +27,7 @@ var types = merge(
 	vpcTypes,
 	elbTypes,
 	elbv2Types,
+	autoscalingTypes,
 	s3Types,
 )
 
