@@ -94,6 +94,10 @@ type listing struct {
 // listings is every inventory listing skymap runs, service by service.
 var listings = slices.Concat(
 	ec2Listings,
+	vpcListings,
+	elbListings,
+	elbv2Listings,
+	autoscalingListings,
 	s3Listings,
 )
 

@@ -24,6 +24,10 @@ type typeInfo struct {
 // type missing here is a bug that TestTypesTable catches.
 var types = merge(
 	ec2Types,
+	vpcTypes,
+	elbTypes,
+	elbv2Types,
+	autoscalingTypes,
 	s3Types,
 )
 

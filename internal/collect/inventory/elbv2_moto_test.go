@@ -1,0 +1,116 @@
+package inventory
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/skymap/skymap/internal/awstest"
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/partition"
+)
+
+// TestListingsPaginateMoto creates more load balancers, target groups,
+// volumes and network interfaces than one page holds (ELBv2 pages hold at
+// most 400, so 410) and checks that every one is listed, with the tags read
+// in batches of 20.
+func TestPaginationMoto(t *testing.T) {
+	m := awstest.StartT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const region = "eu-west-1"
+	cfg, err := m.Config(ctx, region, awstest.DefaultAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := partition.ByID("aws")
+	tg := Target{Account: awstest.DefaultAccount, Partition: p, Region: region, Config: cfg}
+
+	c := ec2.NewFromConfig(cfg)
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/20"),
+		AvailabilityZone: aws.String(region + "a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub2, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.16.0/20"),
+		AvailabilityZone: aws.String(region + "b")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = elbPageSize + 10
+	v2 := elbv2.NewFromConfig(cfg)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i := range n {
+		g.Go(func() error {
+			tag := []elbv2types.Tag{{Key: aws.String("n"), Value: aws.String(fmt.Sprint(i))}}
+			if _, err := v2.CreateLoadBalancer(gctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("lb-%03d", i)),
+				Subnets: []string{aws.ToString(sub.Subnet.SubnetId), aws.ToString(sub2.Subnet.SubnetId)}, Tags: tag}); err != nil {
+				return err
+			}
+			if _, err := v2.CreateTargetGroup(gctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("tg-%03d", i)),
+				Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: vpc.Vpc.VpcId, Tags: tag}); err != nil {
+				return err
+			}
+			if i%4 == 0 { // EC2 pages hold 500 or 1,000: a few more than a small page
+				if _, err := c.CreateVolume(gctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String(region + "a"), Size: aws.Int32(1)}); err != nil {
+					return err
+				}
+				if _, err := c.CreateNetworkInterface(gctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sub.Subnet.SubnetId}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name string
+		run  func(context.Context, Target) (Result, error)
+		want int
+	}{
+		{"load balancers", collectLoadBalancersV2, n},
+		{"target groups", collectTargetGroups, n},
+		{"volumes", collectVolumes, (n + 3) / 4},
+		{"network interfaces", collectNetworkInterfaces, (n + 3) / 4},
+	}
+	for _, tt := range tests {
+		res, err := tt.run(ctx, tg)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if len(res.Components) != tt.want {
+			t.Errorf("%s: listed %d, want %d", tt.name, len(res.Components), tt.want)
+		}
+		ids := map[string]bool{}
+		for _, comp := range res.Components {
+			if ids[comp.ID] {
+				t.Errorf("%s: %s listed twice", tt.name, comp.ID)
+			}
+			ids[comp.ID] = true
+			if tt.want == n && comp.Data["Tags"] == nil {
+				t.Errorf("%s: %s has no tags", tt.name, comp.ID)
+			}
+		}
+	}
+	lbs, _ := collectLoadBalancersV2(ctx, tg)
+	for _, r := range lbs.Relations {
+		if r.Type != model.UsesService || r.Target != aws.ToString(vpc.Vpc.VpcId) {
+			t.Errorf("unexpected relation %v", r)
+		}
+	}
+}
