@@ -1,7 +1,12 @@
 package inventory
 
 import (
+	"encoding"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
 	"sort"
 
 	"github.com/skymap/skymap/internal/model"
@@ -82,41 +87,184 @@ func (t Target) component(r resource) model.Component {
 }
 
 // toData converts an SDK value to the JSON-shaped map kept as component data
-// (field names as in the AWS API reference, timestamps as RFC 3339).
+// (field names as in the AWS API reference, timestamps as RFC 3339, numbers
+// as float64), leaving out null, empty-string and empty-object members: the
+// SDK's structs carry every field the API may return, most of them unset.
+// It gives what a JSON round trip would, walking the value directly: the
+// round trip was a third of a scan's CPU time.
 func toData(v any) map[string]any {
-	out := map[string]any{}
-	if v == nil {
-		return out
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return out
-	}
-	if json.Unmarshal(b, &out) != nil {
+	out, _ := dataOf(reflect.ValueOf(v)).(map[string]any)
+	if out == nil {
 		return map[string]any{}
 	}
-	prune(out)
 	return out
 }
 
-// prune removes null, empty-string and empty-object members, recursively:
-// the SDK's structs carry every field the API may return, most of them unset.
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// dataOf converts one value; nil means "leave the member out".
+func dataOf(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	t := v.Type()
+	if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) {
+		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
+			return nil
+		}
+		return viaJSON(v.Interface())
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return dataOf(v.Elem())
+	case reflect.String:
+		if v.Len() == 0 {
+			return nil
+		}
+		return v.String()
+	case reflect.Bool:
+		return v.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return float64(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return float64(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return v.Float()
+	case reflect.Slice:
+		if v.IsNil() {
+			return nil
+		}
+		if t.Elem().Kind() == reflect.Uint8 {
+			return base64.StdEncoding.EncodeToString(v.Bytes())
+		}
+		fallthrough
+	case reflect.Array:
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = elemOf(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		out := make(map[string]any, v.Len())
+		it := v.MapRange()
+		for it.Next() {
+			k := it.Key()
+			var key string
+			switch k.Kind() {
+			case reflect.String:
+				key = k.String()
+			default:
+				key = fmt.Sprint(k.Interface())
+			}
+			if sub := dataOf(it.Value()); keep(sub) {
+				out[key] = sub
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	case reflect.Struct:
+		out := make(map[string]any, t.NumField())
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if f.Anonymous {
+				return viaJSON(v.Interface()) // embedded fields flatten: leave it to encoding/json
+			}
+			name := f.Name
+			if tag, ok := f.Tag.Lookup("json"); ok {
+				if tag == "-" {
+					continue
+				}
+				if n, _, _ := strings.Cut(tag, ","); n != "" {
+					name = n
+				}
+			}
+			if sub := dataOf(v.Field(i)); keep(sub) {
+				out[name] = sub
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
+	}
+	return viaJSON(v.Interface())
+}
+
+// elemOf converts an element of a list, where JSON keeps nulls and empty
+// values in place.
+func elemOf(v reflect.Value) any {
+	sub := dataOf(v)
+	if sub != nil {
+		return sub
+	}
+	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && !v.IsNil() {
+		v = v.Elem()
+	}
+	switch {
+	case !v.IsValid():
+		return nil
+	case v.Kind() == reflect.String:
+		return ""
+	case v.Kind() == reflect.Struct || v.Kind() == reflect.Map && !v.IsNil():
+		return map[string]any{}
+	}
+	return nil
+}
+
+// keep tells whether a converted member stays: not null, not an empty
+// string, not an empty object.
+func keep(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case string:
+		return v != ""
+	case map[string]any:
+		return len(v) > 0
+	}
+	return true
+}
+
+// viaJSON converts a value that encodes itself (timestamps, documents) by a
+// JSON round trip, pruned like the rest.
+func viaJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if json.Unmarshal(b, &out) != nil {
+		return nil
+	}
+	prune(out)
+	if m, ok := out.(map[string]any); ok && len(m) == 0 {
+		return nil
+	}
+	return out
+}
+
+// prune removes null, empty-string and empty-object members, recursively.
 func prune(v any) {
 	switch v := v.(type) {
 	case map[string]any:
 		for k, sub := range v {
 			prune(sub)
-			switch s := sub.(type) {
-			case nil:
+			if !keep(sub) {
 				delete(v, k)
-			case string:
-				if s == "" {
-					delete(v, k)
-				}
-			case map[string]any:
-				if len(s) == 0 {
-					delete(v, k)
-				}
 			}
 		}
 	case []any:
