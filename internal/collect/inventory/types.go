@@ -25,6 +25,7 @@ type typeInfo struct {
 var types = merge(
 	ec2Types,
 	s3Types,
+	lambdaTypes,
 	iamTypes,
 )
 

@@ -1,0 +1,175 @@
+package awstest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Names of the serverless sample estate (account DefaultAccount, eu-west-1).
+const (
+	demoLambdaRole = "skymap-demo-lambda"
+	demoSFNRole    = "skymap-demo-states"
+	demoQueue      = "skymap-demo-orders"
+	demoTopic      = "skymap-demo-alerts"
+	demoAPIFn      = "skymap-demo-api"
+	demoWorkerFn   = "skymap-demo-worker"
+)
+
+const trustLambda = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+const trustStates = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"states.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// arn renders an ARN of the seed's partition (moto: aws), region and account.
+func (s *Seed) arn(service, resource string) string {
+	return "arn:aws:" + service + ":" + s.Region + ":" + s.Account + ":" + resource
+}
+
+// createRole creates an IAM role and registers its generated id as
+// "<role-id:name>".
+func createRole(ctx context.Context, s *Seed, name, trust string, tags map[string]string) (string, error) {
+	in := &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
+	}
+	out, err := iam.NewFromConfig(s.Config).CreateRole(ctx, in)
+	if err != nil {
+		return "", fmt.Errorf("create role %s: %w", name, err)
+	}
+	return aws.ToString(out.Role.Arn), s.Add(aws.ToString(out.Role.RoleId), "role-id", name)
+}
+
+// IAMRoles is the account's global IAM seeder: a role that no function
+// uses (the estate's functions and state machines create theirs).
+func IAMRoles(ctx context.Context, s *Seed) error {
+	_, err := createRole(ctx, s, "skymap-demo-readonly", trustLambda, map[string]string{"team": "platform", "note": TrickyHTML})
+	return err
+}
+
+// Serverless creates the serverless part of the sample estate in
+// eu-west-1: roles, a queue and a topic, Lambda functions (one in the prod
+// VPC, one fed by the queue, with an alias), a state machine and an
+// activity, EventBridge rules, and a REST and an HTTP API in front of the
+// functions.
+func Serverless(ctx context.Context, s *Seed) error {
+	lambdaRole, err := createRole(ctx, s, demoLambdaRole, trustLambda, map[string]string{"team": "platform"})
+	if err != nil {
+		return err
+	}
+	if _, err := createRole(ctx, s, demoSFNRole, trustStates, nil); err != nil {
+		return err
+	}
+	q, err := sqs.NewFromConfig(s.Config).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(demoQueue)})
+	if err != nil {
+		return fmt.Errorf("create queue: %w", err)
+	}
+	if _, err := sns.NewFromConfig(s.Config).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(demoTopic)}); err != nil {
+		return fmt.Errorf("create topic: %w", err)
+	}
+	if err := seedFunctions(ctx, s, lambdaRole, aws.ToString(q.QueueUrl)); err != nil {
+		return err
+	}
+	return nil
+}
+
+func seedFunctions(ctx context.Context, s *Seed, role, queueURL string) error {
+	subnet, err := s.Need("<subnet:prod-private>")
+	if err != nil {
+		return err
+	}
+	sg, err := s.Need("<sg:app>")
+	if err != nil {
+		return err
+	}
+	code, err := lambdaZip()
+	if err != nil {
+		return err
+	}
+	c := lambda.NewFromConfig(s.Config)
+	fns := []*lambda.CreateFunctionInput{
+		{
+			FunctionName: aws.String(demoAPIFn), Description: aws.String("orders API"),
+			Environment: &lambdatypes.Environment{Variables: map[string]string{
+				"QUEUE_URL":   queueURL,
+				"TOPIC_ARN":   s.arn("sns", demoTopic),
+				"DB_PASSWORD": "hunter2-never-in-data",
+				"LOG_LEVEL":   "info",
+			}},
+			VpcConfig: &lambdatypes.VpcConfig{SubnetIds: []string{subnet}, SecurityGroupIds: []string{sg}},
+			Tags:      map[string]string{"team": "shop", "stackstate-environment": "production"},
+		},
+		{FunctionName: aws.String(demoWorkerFn), Description: aws.String("order worker")},
+	}
+	for _, in := range fns {
+		in.Role, in.Runtime, in.Handler = aws.String(role), lambdatypes.RuntimePython312, aws.String("main.handler")
+		in.Code = &lambdatypes.FunctionCode{ZipFile: code}
+		out, err := c.CreateFunction(ctx, in)
+		if err != nil {
+			return fmt.Errorf("create function %s: %w", aws.ToString(in.FunctionName), err)
+		}
+		if err := s.Add(aws.ToString(out.RevisionId), "revision", aws.ToString(in.FunctionName)); err != nil {
+			return err
+		}
+	}
+	// Lambda makes the interfaces of a function in a VPC; moto does not,
+	// so the estate makes one as Lambda would describe it.
+	eni, err := ec2.NewFromConfig(s.Config).CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
+		SubnetId: aws.String(subnet), Groups: []string{sg}, Description: aws.String("AWS Lambda VPC ENI-" + demoAPIFn),
+	})
+	if err != nil {
+		return fmt.Errorf("create lambda interface: %w", err)
+	}
+	if err := errors.Join(
+		s.Add(aws.ToString(eni.NetworkInterface.NetworkInterfaceId), "eni", demoAPIFn),
+		s.Add(aws.ToString(eni.NetworkInterface.PrivateIpAddress), "ip", demoAPIFn),
+		s.Add(aws.ToString(eni.NetworkInterface.MacAddress), "mac", demoAPIFn),
+	); err != nil {
+		return err
+	}
+	alias, err := c.CreateAlias(ctx, &lambda.CreateAliasInput{
+		FunctionName: aws.String(demoWorkerFn), Name: aws.String("live"), FunctionVersion: aws.String("$LATEST"),
+	})
+	if err != nil {
+		return fmt.Errorf("create alias: %w", err)
+	}
+	if err := s.Add(aws.ToString(alias.RevisionId), "revision", demoWorkerFn+":live"); err != nil {
+		return err
+	}
+	esm, err := c.CreateEventSourceMapping(ctx, &lambda.CreateEventSourceMappingInput{
+		FunctionName: aws.String(demoWorkerFn), EventSourceArn: aws.String(s.arn("sqs", demoQueue)), BatchSize: aws.Int32(10),
+	})
+	if err != nil {
+		return fmt.Errorf("create event source mapping: %w", err)
+	}
+	return s.Add(aws.ToString(esm.UUID), "esm", demoQueue)
+}
+
+// lambdaZip is a deployment package with one Python handler.
+func lambdaZip() ([]byte, error) {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	f, err := w.Create("main.py")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write([]byte("def handler(event, context):\n    return event\n")); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
