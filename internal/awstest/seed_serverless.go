@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,6 +16,8 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
@@ -81,6 +84,49 @@ func Serverless(ctx context.Context, s *Seed) error {
 	}
 	if err := seedFunctions(ctx, s, lambdaRole, aws.ToString(q.QueueUrl)); err != nil {
 		return err
+	}
+	return seedStateMachines(ctx, s, aws.ToString(q.QueueUrl))
+}
+
+// checkoutDefinition exercises every state relation: Task targets (Lambda
+// by ARN and through lambda:invoke, SNS, SQS by URL, an activity), Choice,
+// Catch, a Parallel state's branches and a Map state's iterator.
+const checkoutDefinition = `{
+  "StartAt": "Validate",
+  "States": {
+    "Validate": {"Type": "Task", "Resource": "{api}", "Next": "Route",
+      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Failed"}]},
+    "Route": {"Type": "Choice", "Choices": [{"Variable": "$.express", "BooleanEquals": true, "Next": "Notify"}], "Default": "Fanout"},
+    "Notify": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+      "Parameters": {"TopicArn": "{topic}", "Message.$": "$"}, "End": true},
+    "Fanout": {"Type": "Parallel", "Next": "Items", "Branches": [
+      {"StartAt": "Enqueue", "States": {"Enqueue": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "{queue}", "MessageBody.$": "$"}, "End": true}}},
+      {"StartAt": "Approve", "States": {"Approve": {"Type": "Task", "Resource": "{activity}", "End": true}}}
+    ]},
+    "Items": {"Type": "Map", "ItemsPath": "$.items", "Next": "Done", "Iterator": {"StartAt": "Work", "States": {
+      "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName": "{worker}", "Payload.$": "$"}, "End": true}}}},
+    "Done": {"Type": "Succeed"},
+    "Failed": {"Type": "Fail", "Error": "Invalid"}
+  }
+}`
+
+func seedStateMachines(ctx context.Context, s *Seed, queueURL string) error {
+	c := sfn.NewFromConfig(s.Config)
+	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("skymap-demo-approval"),
+		Tags: []sfntypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}}})
+	if err != nil {
+		return fmt.Errorf("create activity: %w", err)
+	}
+	def := strings.NewReplacer("{api}", s.arn("lambda", "function:"+demoAPIFn), "{topic}", s.arn("sns", demoTopic),
+		"{queue}", queueURL, "{activity}", aws.ToString(act.ActivityArn), "{worker}", demoWorkerFn).Replace(checkoutDefinition)
+	_, err = c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{
+		Name: aws.String("skymap-demo-checkout"), Definition: aws.String(def),
+		RoleArn: aws.String("arn:aws:iam::" + s.Account + ":role/" + demoSFNRole),
+		Tags:    []sfntypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}},
+	})
+	if err != nil {
+		return fmt.Errorf("create state machine: %w", err)
 	}
 	return nil
 }

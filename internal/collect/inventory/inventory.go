@@ -96,6 +96,7 @@ var listings = slices.Concat(
 	ec2Listings,
 	s3Listings,
 	lambdaListings,
+	sfnListings,
 	iamListings,
 )
 

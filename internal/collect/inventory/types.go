@@ -26,6 +26,7 @@ var types = merge(
 	ec2Types,
 	s3Types,
 	lambdaTypes,
+	sfnTypes,
 	iamTypes,
 )
 
