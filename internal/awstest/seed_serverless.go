@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -85,7 +87,44 @@ func Serverless(ctx context.Context, s *Seed) error {
 	if err := seedFunctions(ctx, s, lambdaRole, aws.ToString(q.QueueUrl)); err != nil {
 		return err
 	}
-	return seedStateMachines(ctx, s, aws.ToString(q.QueueUrl))
+	if err := seedStateMachines(ctx, s, aws.ToString(q.QueueUrl)); err != nil {
+		return err
+	}
+	return seedEventRules(ctx, s)
+}
+
+// seedEventRules creates a scheduled rule on the default bus that starts
+// the worker and the checkout machine, and a rule on a custom bus that
+// feeds the queue and the topic.
+func seedEventRules(ctx context.Context, s *Seed) error {
+	c := eventbridge.NewFromConfig(s.Config)
+	if _, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("skymap-demo-bus")}); err != nil {
+		return fmt.Errorf("create event bus: %w", err)
+	}
+	rules := []struct {
+		in      eventbridge.PutRuleInput
+		targets []string
+	}{
+		{eventbridge.PutRuleInput{Name: aws.String("skymap-demo-nightly"), ScheduleExpression: aws.String("cron(0 2 * * ? *)"),
+			Tags: []ebtypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}}},
+			[]string{s.arn("lambda", "function:"+demoWorkerFn), s.arn("states", "stateMachine:skymap-demo-checkout")}},
+		{eventbridge.PutRuleInput{Name: aws.String("skymap-demo-orders"), EventBusName: aws.String("skymap-demo-bus"),
+			EventPattern: aws.String(`{"source":["shop.orders"]}`)},
+			[]string{s.arn("sqs", demoQueue), s.arn("sns", demoTopic)}},
+	}
+	for _, r := range rules {
+		if _, err := c.PutRule(ctx, &r.in); err != nil {
+			return fmt.Errorf("put rule %s: %w", aws.ToString(r.in.Name), err)
+		}
+		var targets []ebtypes.Target
+		for i, arn := range r.targets {
+			targets = append(targets, ebtypes.Target{Id: aws.String(fmt.Sprintf("t%d", i)), Arn: aws.String(arn)})
+		}
+		if _, err := c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: r.in.Name, EventBusName: r.in.EventBusName, Targets: targets}); err != nil {
+			return fmt.Errorf("put targets of %s: %w", aws.ToString(r.in.Name), err)
+		}
+	}
+	return nil
 }
 
 // checkoutDefinition exercises every state relation: Task targets (Lambda

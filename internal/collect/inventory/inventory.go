@@ -97,6 +97,7 @@ var listings = slices.Concat(
 	s3Listings,
 	lambdaListings,
 	sfnListings,
+	eventsListings,
 	iamListings,
 )
 

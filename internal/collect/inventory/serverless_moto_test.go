@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/skymap/skymap/internal/awstest"
@@ -37,6 +39,38 @@ func TestServerlessListingsPaginate(t *testing.T) {
 		}
 		return len(seen)
 	}
+
+	t.Run("event rules", func(t *testing.T) {
+		const n = 130 // ListRules pages at 100
+		tg := target("eu-west-1")
+		client := eventbridge.NewFromConfig(tg.Config)
+		for i := range n {
+			name := aws.String(fmt.Sprintf("rule-%03d", i))
+			if _, err := client.PutRule(ctx, &eventbridge.PutRuleInput{Name: name, ScheduleExpression: aws.String("rate(1 hour)")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var targets []ebtypes.Target
+		for i := range 130 { // ListTargetsByRule pages at 100
+			targets = append(targets, ebtypes.Target{Id: aws.String(fmt.Sprint(i)),
+				Arn: aws.String(fmt.Sprintf("arn:aws:sqs:eu-west-1:123456789012:q%d", i))})
+		}
+		for i := 0; i < len(targets); i += 10 {
+			if _, err := client.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("rule-000"), Targets: targets[i:min(i+10, len(targets))]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := collectEventRules(ctx, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := count(res, typeEventRule); got != n {
+			t.Errorf("listed %d rules, want %d", got, n)
+		}
+		if len(res.Relations) != len(targets) {
+			t.Errorf("got %d target relations, want %d", len(res.Relations), len(targets))
+		}
+	})
 
 	t.Run("iam roles", func(t *testing.T) {
 		const n = 1001 // ListRoles pages at 1,000 (MaxItems)

@@ -113,7 +113,7 @@ func TestStateMachineBadDefinitions(t *testing.T) {
 	tg := Target{Account: "1", Partition: p, Region: "eu-west-1"}
 	m := "arn:aws:states:eu-west-1:1:stateMachine:m"
 	for _, tt := range []struct {
-		def                       string
+		def                     string
 		states, rels, malformed int
 	}{
 		{`{  }`, 0, 0, 0},

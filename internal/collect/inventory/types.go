@@ -27,6 +27,7 @@ var types = merge(
 	s3Types,
 	lambdaTypes,
 	sfnTypes,
+	eventsTypes,
 	iamTypes,
 )
 
