@@ -87,7 +87,9 @@ func Serverless(ctx context.Context, s *Seed) error {
 	if err := seedFunctions(ctx, s, lambdaRole, aws.ToString(q.QueueUrl)); err != nil {
 		return err
 	}
-	if err := seedStateMachines(ctx, s, aws.ToString(q.QueueUrl)); err != nil {
+	// moto's queue URL holds its port: the machine names the queue by its
+	// AWS URL, stable across runs.
+	if err := seedStateMachines(ctx, s, "https://sqs."+s.Region+".amazonaws.com/"+s.Account+"/"+demoQueue); err != nil {
 		return err
 	}
 	return seedEventRules(ctx, s)
