@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -92,7 +94,59 @@ func Serverless(ctx context.Context, s *Seed) error {
 	if err := seedStateMachines(ctx, s, "https://sqs."+s.Region+".amazonaws.com/"+s.Account+"/"+demoQueue); err != nil {
 		return err
 	}
-	return seedEventRules(ctx, s)
+	if err := seedEventRules(ctx, s); err != nil {
+		return err
+	}
+	return seedRestAPI(ctx, s)
+}
+
+// seedRestAPI creates the shop REST API: GET /orders proxies to the API
+// function, POST /orders sends to the queue, GET /health calls an HTTP
+// backend; deployed to stage prod.
+func seedRestAPI(ctx context.Context, s *Seed) error {
+	c := apigateway.NewFromConfig(s.Config)
+	api, err := c.CreateRestApi(ctx, &apigateway.CreateRestApiInput{Name: aws.String("skymap-demo-shop"),
+		Tags: map[string]string{"team": "shop"}})
+	if err != nil {
+		return fmt.Errorf("create rest api: %w", err)
+	}
+	id := aws.ToString(api.Id)
+	errs := []error{s.Add(id, "restapi", "skymap-demo-shop"), s.Add(aws.ToString(api.RootResourceId), "apires", "skymap-demo-shop:/")}
+	fail := func(what string, err error) error { return fmt.Errorf("rest api %s: %w", what, err) }
+	paths := map[string]string{}
+	for _, part := range []string{"orders", "health"} {
+		r, err := c.CreateResource(ctx, &apigateway.CreateResourceInput{RestApiId: api.Id, ParentId: api.RootResourceId, PathPart: aws.String(part)})
+		if err != nil {
+			return fail("resource "+part, err)
+		}
+		paths[part] = aws.ToString(r.Id)
+		errs = append(errs, s.Add(aws.ToString(r.Id), "apires", "skymap-demo-shop:/"+part))
+	}
+	fn := s.arn("lambda", "function:"+demoAPIFn)
+	methods := []struct {
+		res, verb, typ, uri, httpMethod string
+	}{
+		{"orders", "GET", "AWS_PROXY", "arn:aws:apigateway:" + s.Region + ":lambda:path/2015-03-31/functions/" + fn + "/invocations", "POST"},
+		{"orders", "POST", "AWS", "arn:aws:apigateway:" + s.Region + ":sqs:path/" + s.Account + "/" + demoQueue, "POST"},
+		{"health", "GET", "HTTP_PROXY", "https://status.shop.example.com/health", "GET"},
+	}
+	for _, m := range methods {
+		if _, err := c.PutMethod(ctx, &apigateway.PutMethodInput{RestApiId: api.Id, ResourceId: aws.String(paths[m.res]),
+			HttpMethod: aws.String(m.verb), AuthorizationType: aws.String("NONE")}); err != nil {
+			return fail("method "+m.verb+" "+m.res, err)
+		}
+		if _, err := c.PutIntegration(ctx, &apigateway.PutIntegrationInput{RestApiId: api.Id, ResourceId: aws.String(paths[m.res]),
+			HttpMethod: aws.String(m.verb), Type: apigwtypes.IntegrationType(m.typ), Uri: aws.String(m.uri),
+			IntegrationHttpMethod: aws.String(m.httpMethod)}); err != nil {
+			return fail("integration "+m.verb+" "+m.res, err)
+		}
+	}
+	dep, err := c.CreateDeployment(ctx, &apigateway.CreateDeploymentInput{RestApiId: api.Id, StageName: aws.String("prod")})
+	if err != nil {
+		return fail("deployment", err)
+	}
+	errs = append(errs, s.Add(aws.ToString(dep.Id), "apideploy", "skymap-demo-shop:prod"))
+	return errors.Join(errs...)
 }
 
 // seedEventRules creates a scheduled rule on the default bus that starts

@@ -98,6 +98,7 @@ var listings = slices.Concat(
 	lambdaListings,
 	sfnListings,
 	eventsListings,
+	apigatewayListings,
 	iamListings,
 )
 

@@ -28,6 +28,7 @@ var types = merge(
 	lambdaTypes,
 	sfnTypes,
 	eventsTypes,
+	apigatewayTypes,
 	iamTypes,
 )
 
