@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigateway/types"
+	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	apigw2types "github.com/aws/aws-sdk-go-v2/service/apigatewayv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -97,7 +99,52 @@ func Serverless(ctx context.Context, s *Seed) error {
 	if err := seedEventRules(ctx, s); err != nil {
 		return err
 	}
-	return seedRestAPI(ctx, s)
+	if err := seedRestAPI(ctx, s); err != nil {
+		return err
+	}
+	return seedHTTPAPI(ctx, s)
+}
+
+// seedHTTPAPI creates an HTTP API: GET /items to the worker function,
+// ANY /legacy/{proxy+} to an HTTP backend, on stage live.
+func seedHTTPAPI(ctx context.Context, s *Seed) error {
+	c := apigatewayv2.NewFromConfig(s.Config)
+	api, err := c.CreateApi(ctx, &apigatewayv2.CreateApiInput{Name: aws.String("skymap-demo-http"),
+		ProtocolType: apigw2types.ProtocolTypeHttp, Tags: map[string]string{"team": "shop"}})
+	if err != nil {
+		return fmt.Errorf("create http api: %w", err)
+	}
+	errs := []error{s.Add(aws.ToString(api.ApiId), "apiv2", "skymap-demo-http")}
+	integrations := []struct {
+		name string
+		in   apigatewayv2.CreateIntegrationInput
+		key  string
+	}{
+		{"worker", apigatewayv2.CreateIntegrationInput{IntegrationType: apigw2types.IntegrationTypeAwsProxy,
+			IntegrationUri: aws.String(s.arn("lambda", "function:"+demoWorkerFn)), PayloadFormatVersion: aws.String("2.0")}, "GET /items"},
+		{"legacy", apigatewayv2.CreateIntegrationInput{IntegrationType: apigw2types.IntegrationTypeHttpProxy,
+			IntegrationUri: aws.String("https://legacy.shop.example.com/{proxy}"), IntegrationMethod: aws.String("ANY"),
+			PayloadFormatVersion: aws.String("1.0")}, "ANY /legacy/{proxy+}"},
+	}
+	for _, it := range integrations {
+		it.in.ApiId = api.ApiId
+		out, err := c.CreateIntegration(ctx, &it.in)
+		if err != nil {
+			return fmt.Errorf("create integration %s: %w", it.name, err)
+		}
+		route, err := c.CreateRoute(ctx, &apigatewayv2.CreateRouteInput{ApiId: api.ApiId, RouteKey: aws.String(it.key),
+			Target: aws.String("integrations/" + aws.ToString(out.IntegrationId))})
+		if err != nil {
+			return fmt.Errorf("create route %s: %w", it.key, err)
+		}
+		errs = append(errs, s.Add(aws.ToString(out.IntegrationId), "apiv2-integration", it.name),
+			s.Add(aws.ToString(route.RouteId), "apiv2-route", it.name))
+	}
+	if _, err := c.CreateStage(ctx, &apigatewayv2.CreateStageInput{ApiId: api.ApiId, StageName: aws.String("live"),
+		AutoDeploy: aws.Bool(true)}); err != nil {
+		return fmt.Errorf("create stage: %w", err)
+	}
+	return errors.Join(errs...)
 }
 
 // seedRestAPI creates the shop REST API: GET /orders proxies to the API

@@ -99,6 +99,7 @@ var listings = slices.Concat(
 	sfnListings,
 	eventsListings,
 	apigatewayListings,
+	apigatewayv2Listings,
 	iamListings,
 )
 

@@ -29,6 +29,7 @@ var types = merge(
 	sfnTypes,
 	eventsTypes,
 	apigatewayTypes,
+	apigatewayv2Types,
 	iamTypes,
 )
 
