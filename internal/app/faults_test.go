@@ -190,8 +190,8 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 		Total int `json:"total"`
 	}
 	getJSON(t, "http://"+addr+"/api/components", &list)
-	if list.Total != 45 || st.LastScan.Components != 45 {
-		t.Fatalf("first scan: %d components served, %d reported; want 45", list.Total, st.LastScan.Components)
+	if list.Total != 79 || st.LastScan.Components != 79 {
+		t.Fatalf("first scan: %d components served, %d reported; want 79", list.Total, st.LastScan.Components)
 	}
 	for _, a := range st.Accounts {
 		if a.State != "connected" {
@@ -205,8 +205,8 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	proxy.Fail("AssumeRole", awstest.Denied("AccessDenied"))
 	addr, stop = serve(t, cfgExtra, dir)
 	getJSON(t, "http://"+addr+"/api/components", &list)
-	if list.Total != 45 {
-		t.Errorf("after restart: %d components, want the 45 stored", list.Total)
+	if list.Total != 79 {
+		t.Errorf("after restart: %d components, want the 79 stored", list.Total)
 	}
 	var detail struct {
 		Component model.Component `json:"component"`
