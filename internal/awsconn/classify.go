@@ -165,6 +165,14 @@ var iamActionOverrides = map[string]string{
 	"Lambda/ListFunctions":                   "lambda:ListFunctions",
 	"Elastic Load Balancing/DescribeTags":    "elasticloadbalancing:DescribeTags",
 	"Elastic Load Balancing v2/DescribeTags": "elasticloadbalancing:DescribeTags",
+	// API Gateway authorizes by HTTP verb on the resource path.
+	"API Gateway/GetRestApis":      "apigateway:GET",
+	"API Gateway/GetStages":        "apigateway:GET",
+	"API Gateway/GetResources":     "apigateway:GET",
+	"ApiGatewayV2/GetApis":         "apigateway:GET",
+	"ApiGatewayV2/GetStages":       "apigateway:GET",
+	"ApiGatewayV2/GetRoutes":       "apigateway:GET",
+	"ApiGatewayV2/GetIntegrations": "apigateway:GET",
 }
 
 // IAMAction returns the IAM action of an operation of an SDK service, e.g.

@@ -100,8 +100,8 @@ func TestIAMAction(t *testing.T) {
 		{"CloudWatch Logs", "DescribeLogGroups", "logs:DescribeLogGroups"},
 		{"Lambda", "ListFunctions", "lambda:ListFunctions"},
 		{"SFN", "ListStateMachines", "states:ListStateMachines"},
-		{"API Gateway", "GetRestApis", "apigateway:GetRestApis"},
-		{"ApiGatewayV2", "GetApis", "apigateway:GetApis"},
+		{"API Gateway", "GetRestApis", "apigateway:GET"}, // authorized by HTTP verb
+		{"ApiGatewayV2", "GetApis", "apigateway:GET"},
 		{"Auto Scaling", "DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingGroups"},
 		{"DynamoDB Streams", "ListStreams", "dynamodb:ListStreams"},
 		{"Firehose", "ListDeliveryStreams", "firehose:ListDeliveryStreams"},

@@ -129,7 +129,7 @@ func (*limitAttempts) ID() string { return "SkymapRateLimit" }
 func (m *limitAttempts) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	middleware.FinalizeOutput, middleware.Metadata, error,
 ) {
-	svc := awsmiddleware.GetServiceID(ctx)
+	svc, _ := callNames(ctx)
 	if err := m.limiters.get(m.account, m.region, svc).Wait(ctx); err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for %s rate limit: %w", serviceKey(svc), err)
 	}
@@ -148,7 +148,21 @@ func (m *recordCalls) HandleInitialize(ctx context.Context, in middleware.Initia
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
 	out, md, err := next.HandleInitialize(ctx, in)
-	api := IAMAction(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+	api := IAMAction(callNames(ctx))
 	m.rec.Record(m.account, m.region, api, err)
 	return out, md, err
+}
+
+// callNames returns the SDK service id and operation name of the call in
+// ctx. Clients built on older SDK cores set them as smithy's stack values
+// rather than aws/middleware's (Step Functions v1.41): both are read.
+func callNames(ctx context.Context) (service, operation string) {
+	service, operation = awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+	if service == "" {
+		service = middleware.GetServiceID(ctx)
+	}
+	if operation == "" {
+		operation = middleware.GetOperationName(ctx)
+	}
+	return service, operation
 }

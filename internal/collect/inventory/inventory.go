@@ -99,6 +99,12 @@ var listings = slices.Concat(
 	elbv2Listings,
 	autoscalingListings,
 	s3Listings,
+	lambdaListings,
+	sfnListings,
+	eventsListings,
+	apigatewayListings,
+	apigatewayv2Listings,
+	iamListings,
 )
 
 // Types returns every component type the inventory produces.

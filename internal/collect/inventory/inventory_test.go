@@ -223,6 +223,9 @@ func TestReference(t *testing.T) {
 		{tg, "", ""},
 		{tg, "hello world.example", ""},
 		{tg, "1.5", ""},
+		{tg, "1.0.0-SNAPSHOT", ""},
+		{tg, "v2.3.4-rc1", ""},
+		{tg, "api.internal", "urn:endpoint:/api.internal"},
 	}
 	for _, tt := range tests {
 		if got := tt.t.reference(tt.in); got != tt.want {

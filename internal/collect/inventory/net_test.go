@@ -28,7 +28,7 @@ import (
 
 // recorded decodes a response recorded from real AWS (boto3's JSON, whose
 // member names are the SDK's field names) into out.
-func recorded(t *testing.T, name string, out any) {
+func recordedInto(t *testing.T, name string, out any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("/work/shared/testdata/stackstate-aws-topology/json", name))
 	if os.IsNotExist(err) {
@@ -105,7 +105,7 @@ func TestInterfaceOwner(t *testing.T) {
 // addresses itself) and an instance's (whose instance carries them).
 func TestNetworkInterfacesRecorded(t *testing.T) {
 	var out ec2.DescribeNetworkInterfacesOutput
-	recorded(t, "flowlogs/describe_network_interfaces_5bfe96b.json", &out)
+	recordedInto(t, "flowlogs/describe_network_interfaces_5bfe96b.json", &out)
 	tg := netTarget()
 	got := map[string]eniOwner{}
 	carries := map[string]bool{}
@@ -156,7 +156,7 @@ func TestRouteTableRelations(t *testing.T) {
 
 func TestClassicLBRecorded(t *testing.T) {
 	var out elb.DescribeLoadBalancersOutput
-	recorded(t, "elb/describe_load_balancers_ad58c8d.json", &out)
+	recordedInto(t, "elb/describe_load_balancers_ad58c8d.json", &out)
 	tg := netTarget()
 	var res Result
 	classicLB(tg, out.LoadBalancerDescriptions[0], map[string]string{"team": "web"}, []string{"urn:vpcip:vpc-6b25d10e/172.31.1.5"}, &res)
@@ -178,8 +178,8 @@ func TestClassicLBRecorded(t *testing.T) {
 func TestLoadBalancerV2Recorded(t *testing.T) {
 	var lbs elbv2.DescribeLoadBalancersOutput
 	var ls elbv2.DescribeListenersOutput
-	recorded(t, "elbv2/describe_load_balancers_ad58c8d.json", &lbs)
-	recorded(t, "elbv2/describe_listeners_5a99150.json", &ls)
+	recordedInto(t, "elbv2/describe_load_balancers_ad58c8d.json", &lbs)
+	recordedInto(t, "elbv2/describe_listeners_5a99150.json", &ls)
 	tg := netTarget()
 	lb := lbs.LoadBalancers[0]
 	arn := aws.ToString(lb.LoadBalancerArn)
@@ -218,8 +218,8 @@ func TestLoadBalancerV2Recorded(t *testing.T) {
 func TestTargetGroupRecorded(t *testing.T) {
 	var tgs elbv2.DescribeTargetGroupsOutput
 	var health elbv2.DescribeTargetHealthOutput
-	recorded(t, "elbv2/describe_target_groups_c9728d1.json", &tgs)
-	recorded(t, "elbv2/describe_target_health_b45307c.json", &health)
+	recordedInto(t, "elbv2/describe_target_groups_c9728d1.json", &tgs)
+	recordedInto(t, "elbv2/describe_target_health_b45307c.json", &health)
 	tg := netTarget()
 	group := tgs.TargetGroups[0]
 	arn := aws.ToString(group.TargetGroupArn)
@@ -259,7 +259,7 @@ func TestTargetRef(t *testing.T) {
 
 func TestAutoScalingGroupRecorded(t *testing.T) {
 	var out autoscaling.DescribeAutoScalingGroupsOutput
-	recorded(t, "autoscaling/describe_auto_scaling_groups_c476c11.json", &out)
+	recordedInto(t, "autoscaling/describe_auto_scaling_groups_c476c11.json", &out)
 	g := out.AutoScalingGroups[0]
 	g.TargetGroupARNs = []string{"arn:tg/1"}
 	var res Result

@@ -80,8 +80,10 @@ func endpointRef(host string) string {
 			return ""
 		}
 	}
+	// A top-level domain is letters (or punycode): "1.0.0-snapshot" and
+	// other version strings are not host names.
 	last := host[strings.LastIndexByte(host, '.')+1:]
-	if last == "" || strings.Trim(last, "0123456789") == "" {
+	if last == "" || !strings.HasPrefix(last, "xn--") && strings.Trim(last, "abcdefghijklmnopqrstuvwxyz") != "" {
 		return ""
 	}
 	return endpointURN(host)

@@ -29,6 +29,12 @@ var types = merge(
 	elbv2Types,
 	autoscalingTypes,
 	s3Types,
+	lambdaTypes,
+	sfnTypes,
+	eventsTypes,
+	apigatewayTypes,
+	apigatewayv2Types,
+	iamTypes,
 )
 
 func merge(tables ...map[string]typeInfo) map[string]typeInfo {
