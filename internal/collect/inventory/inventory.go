@@ -95,6 +95,7 @@ type listing struct {
 var listings = slices.Concat(
 	ec2Listings,
 	s3Listings,
+	rdsListings,
 )
 
 // Types returns every component type the inventory produces.

@@ -25,6 +25,7 @@ type typeInfo struct {
 var types = merge(
 	ec2Types,
 	s3Types,
+	rdsTypes,
 )
 
 func merge(tables ...map[string]typeInfo) map[string]typeInfo {
