@@ -95,7 +95,7 @@ type listing struct {
 var listings = slices.Concat(
 	ec2Listings,
 	s3Listings,
-	rdsListings, redshiftListings, elasticacheListings,
+	rdsListings, redshiftListings, elasticacheListings, dynamodbListings,
 )
 
 // Types returns every component type the inventory produces.
