@@ -95,7 +95,7 @@ type listing struct {
 var listings = slices.Concat(
 	ec2Listings,
 	s3Listings,
-	rdsListings, redshiftListings, elasticacheListings, dynamodbListings, sqsListings, snsListings, kinesisListings,
+	rdsListings, redshiftListings, elasticacheListings, dynamodbListings, sqsListings, snsListings, kinesisListings, firehoseListings,
 )
 
 // Types returns every component type the inventory produces.

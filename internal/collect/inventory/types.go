@@ -25,7 +25,7 @@ type typeInfo struct {
 var types = merge(
 	ec2Types,
 	s3Types,
-	rdsTypes, redshiftTypes, elasticacheTypes, dynamodbTypes, sqsTypes, snsTypes, kinesisTypes,
+	rdsTypes, redshiftTypes, elasticacheTypes, dynamodbTypes, sqsTypes, snsTypes, kinesisTypes, firehoseTypes,
 )
 
 func merge(tables ...map[string]typeInfo) map[string]typeInfo {
