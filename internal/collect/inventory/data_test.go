@@ -36,7 +36,7 @@ func fakeTarget(t *testing.T, srv *httptest.Server) Target {
 
 func TestQueueHelpers(t *testing.T) {
 	names := map[string]string{
-		"https://sqs.eu-west-1.amazonaws.com/123456789012/orders":  "orders",
+		"https://sqs.eu-west-1.amazonaws.com/123456789012/orders":   "orders",
 		"https://eu-west-1.queue.amazonaws.com/123456789012/x.fifo": "x.fifo",
 		"http://127.0.0.1:5000/123456789012/local/":                 "local",
 		"https://sqs.eu-west-1.amazonaws.com/":                      "",
