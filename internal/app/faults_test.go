@@ -177,6 +177,9 @@ func waitScan(t *testing.T, addr string, after time.Time) StatusDoc {
 	return StatusDoc{}
 }
 
+// sampleComponents is how many components a scan of the sample estate finds.
+const sampleComponents = 59
+
 func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	m, _ := estate(t)
 	proxy := awstest.NewProxy(t, m.URL)
@@ -190,8 +193,8 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 		Total int `json:"total"`
 	}
 	getJSON(t, "http://"+addr+"/api/components", &list)
-	if list.Total != 45 || st.LastScan.Components != 45 {
-		t.Fatalf("first scan: %d components served, %d reported; want 45", list.Total, st.LastScan.Components)
+	if list.Total != sampleComponents || st.LastScan.Components != sampleComponents {
+		t.Fatalf("first scan: %d components served, %d reported; want %d", list.Total, st.LastScan.Components, sampleComponents)
 	}
 	for _, a := range st.Accounts {
 		if a.State != "connected" {
@@ -205,8 +208,8 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	proxy.Fail("AssumeRole", awstest.Denied("AccessDenied"))
 	addr, stop = serve(t, cfgExtra, dir)
 	getJSON(t, "http://"+addr+"/api/components", &list)
-	if list.Total != 45 {
-		t.Errorf("after restart: %d components, want the 45 stored", list.Total)
+	if list.Total != sampleComponents {
+		t.Errorf("after restart: %d components, want the %d stored", list.Total, sampleComponents)
 	}
 	var detail struct {
 		Component model.Component `json:"component"`
