@@ -179,6 +179,7 @@ func waitScan(t *testing.T, addr string, after time.Time) StatusDoc {
 	return StatusDoc{}
 }
 
+
 func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	m, _ := estate(t)
 	proxy := awstest.NewProxy(t, m.URL)

@@ -102,7 +102,14 @@ func (p *Provider) middlewares(account, region string) []func(*middleware.Stack)
 	return []func(*middleware.Stack) error{
 		func(s *middleware.Stack) error {
 			// First in Initialize: it sees the final error, after all retries.
-			return s.Initialize.Add(&recordCalls{p.rec, account, region}, middleware.Before)
+			// Clients of older code generation (Redshift) name the service
+			// and operation in an Initialize middleware of their own; the
+			// recorder goes right after it, or it would see neither.
+			m := &recordCalls{p.rec, account, region}
+			if _, ok := s.Initialize.Get(serviceMetadataID); ok {
+				return s.Initialize.Insert(m, serviceMetadataID, middleware.After)
+			}
+			return s.Initialize.Add(m, middleware.Before)
 		},
 		func(s *middleware.Stack) error {
 			m := &limitAttempts{p.limiters, account, region}
@@ -114,6 +121,9 @@ func (p *Provider) middlewares(account, region string) []func(*middleware.Stack)
 		},
 	}
 }
+
+// serviceMetadataID is the id of the SDK's awsmiddleware.RegisterServiceMetadata.
+const serviceMetadataID = "RegisterServiceMetadata"
 
 // retryMiddlewareID is the id of the SDK's retry middleware (retry.Attempt).
 const retryMiddlewareID = "Retry"

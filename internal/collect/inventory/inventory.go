@@ -105,6 +105,7 @@ var listings = slices.Concat(
 	apigatewayListings,
 	apigatewayv2Listings,
 	iamListings,
+	rdsListings, redshiftListings, elasticacheListings, dynamodbListings, sqsListings, snsListings, kinesisListings, firehoseListings,
 )
 
 // Types returns every component type the inventory produces.

@@ -35,6 +35,7 @@ var types = merge(
 	apigatewayTypes,
 	apigatewayv2Types,
 	iamTypes,
+	rdsTypes, redshiftTypes, elasticacheTypes, dynamodbTypes, sqsTypes, snsTypes, kinesisTypes, firehoseTypes,
 )
 
 func merge(tables ...map[string]typeInfo) map[string]typeInfo {
