@@ -155,7 +155,9 @@ func SampleEstate() Estate {
 						},
 					},
 					{Name: "staging", CIDR: "10.1.0.0/16", Tags: map[string]string{"team": "platform", "stage": "staging"}},
-				}},
+				},
+					Services: []Seeder{SeedECS, SeedEKS},
+				},
 				{Name: "us-east-1", VPCs: []VPC{{
 					Name: "edge", CIDR: "10.10.0.0/16",
 					SecurityGroups: []SecurityGroup{

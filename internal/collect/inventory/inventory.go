@@ -94,6 +94,8 @@ type listing struct {
 // listings is every inventory listing skymap runs, service by service.
 var listings = slices.Concat(
 	ec2Listings,
+	ecsListings,
+	eksListings,
 	s3Listings,
 )
 

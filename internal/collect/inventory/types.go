@@ -24,6 +24,8 @@ type typeInfo struct {
 // type missing here is a bug that TestTypesTable catches.
 var types = merge(
 	ec2Types,
+	ecsTypes,
+	eksTypes,
 	s3Types,
 )
 
