@@ -130,11 +130,21 @@ func (m *limitAttempts) HandleFinalize(ctx context.Context, in middleware.Finali
 	middleware.FinalizeOutput, middleware.Metadata, error,
 ) {
 	svc := awsmiddleware.GetServiceID(ctx)
+	if n, ok := middleware.GetStackValue(ctx, callNameKey{}).(*callName); ok {
+		n.service, n.operation = svc, awsmiddleware.GetOperationName(ctx)
+	}
 	if err := m.limiters.get(m.account, m.region, svc).Wait(ctx); err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("wait for %s rate limit: %w", serviceKey(svc), err)
 	}
 	return next.HandleFinalize(ctx, in)
 }
+
+// callName carries a call's service and operation from limitAttempts back
+// to recordCalls: clients of older SDK generations (route53domains)
+// register them in Initialize after recordCalls, so its context lacks them.
+type callName struct{ service, operation string }
+
+type callNameKey struct{}
 
 // recordCalls records the final outcome of every call.
 type recordCalls struct {
@@ -147,8 +157,14 @@ func (*recordCalls) ID() string { return "SkymapRecordOutcome" }
 func (m *recordCalls) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
+	name := &callName{}
+	ctx = middleware.WithStackValue(ctx, callNameKey{}, name)
 	out, md, err := next.HandleInitialize(ctx, in)
-	api := IAMAction(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+	svc, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+	if svc == "" {
+		svc, op = name.service, name.operation
+	}
+	api := IAMAction(svc, op)
 	m.rec.Record(m.account, m.region, api, err)
 	return out, md, err
 }

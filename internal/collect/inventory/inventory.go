@@ -96,6 +96,9 @@ var listings = slices.Concat(
 	ec2Listings,
 	ecsListings,
 	eksListings,
+	cloudformationListings,
+	route53Listings,
+	cloudfrontListings,
 	s3Listings,
 )
 

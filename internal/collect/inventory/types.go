@@ -26,6 +26,9 @@ var types = merge(
 	ec2Types,
 	ecsTypes,
 	eksTypes,
+	cloudformationTypes,
+	route53Types,
+	cloudfrontTypes,
 	s3Types,
 )
 
