@@ -155,7 +155,7 @@ func SampleEstate() Estate {
 						},
 					},
 					{Name: "staging", CIDR: "10.1.0.0/16", Tags: map[string]string{"team": "platform", "stage": "staging"}},
-				}, Services: []Seeder{SeedVPCExtras, SeedLoadBalancers, Serverless, SeedDatabases, SeedDynamoDB, SeedMessaging}},
+				}, Services: []Seeder{SeedVPCExtras, SeedLoadBalancers, Serverless, SeedDatabases, SeedDynamoDB, SeedMessaging, SeedECS, SeedEKS, SeedStacks}},
 				{Name: "us-east-1", VPCs: []VPC{{
 					Name: "edge", CIDR: "10.10.0.0/16",
 					SecurityGroups: []SecurityGroup{
@@ -173,7 +173,7 @@ func SampleEstate() Estate {
 						Events:    []string{"s3:ObjectCreated:*"}}}},
 				{Name: "skymap-demo-assets", Region: "us-east-1", Tags: map[string]string{"purpose": "assets", "city": "Zürich"}},
 			},
-			Global: []Seeder{IAMRoles},
+			Global: []Seeder{IAMRoles, SeedCloudFront, SeedRoute53},
 		},
 		{
 			ID: "111111111111",

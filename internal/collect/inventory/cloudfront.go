@@ -1,0 +1,150 @@
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/skymap/skymap/internal/model"
+)
+
+const typeDistribution = "aws.cloudfront.distribution"
+
+var cloudfrontTypes = map[string]typeInfo{
+	typeDistribution: {model.LayerNetworking, "/cloudfront/v4/home#/distributions/{id}", "CloudFront", ""},
+}
+
+var cloudfrontListings = []listing{
+	{"cloudfront", "distributions", []string{typeDistribution}, global, collectDistributions, []string{
+		"cloudfront:ListDistributions", "cloudfront:ListTagsForResource"}},
+}
+
+// distributionTagWorkers bounds the ListTagsForResource calls in flight.
+const distributionTagWorkers = 8
+
+func collectDistributions(ctx context.Context, t Target) (Result, error) {
+	var res Result
+	client := cloudfront.NewFromConfig(t.Config)
+	var dists []cftypes.DistributionSummary
+	p := cloudfront.NewListDistributionsPaginator(client, &cloudfront.ListDistributionsInput{MaxItems: aws.Int32(1000)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return res, err
+		}
+		if page.DistributionList != nil {
+			dists = append(dists, page.DistributionList.Items...)
+		}
+	}
+	var (
+		mu     sync.Mutex
+		failed []error
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(distributionTagWorkers)
+	for _, d := range dists {
+		arn := aws.ToString(d.ARN)
+		if arn == "" {
+			res.malformed("cloudfront", aws.ToString(d.Id), "distribution without an ARN")
+			continue
+		}
+		g.Go(func() error {
+			out, err := client.ListTagsForResource(gctx, &cloudfront.ListTagsForResourceInput{Resource: aws.String(arn)})
+			tags := map[string]string{}
+			switch {
+			case isCode(err, "NoSuchResource"), isCode(err, "NoSuchDistribution"):
+				return nil
+			case denied(err):
+			case err != nil:
+				mu.Lock()
+				failed = append(failed, fmt.Errorf("distribution %s: tags: %w", aws.ToString(d.Id), err))
+				mu.Unlock()
+			case out.Tags != nil:
+				for _, tag := range out.Tags.Items {
+					tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+				}
+			}
+			comp, rels := t.distribution(d, tags)
+			mu.Lock()
+			defer mu.Unlock()
+			res.Components = append(res.Components, comp)
+			res.Relations = append(res.Relations, rels...)
+			return nil
+		})
+	}
+	g.Wait()
+	return res, errors.Join(append(failed, ctx.Err())...)
+}
+
+// distribution describes a distribution: its DNS name and aliases are
+// endpoint identifiers, and it uses each of its origins.
+func (t Target) distribution(d cftypes.DistributionSummary, tags map[string]string) (model.Component, []model.Relation) {
+	arn, id := aws.ToString(d.ARN), aws.ToString(d.Id)
+	var idents []string
+	if ref := endpointRef(aws.ToString(d.DomainName)); ref != "" {
+		idents = append(idents, ref)
+	}
+	if d.Aliases != nil {
+		for _, a := range d.Aliases.Items {
+			if ref := endpointRef(a); ref != "" {
+				idents = append(idents, ref)
+			}
+		}
+	}
+	var rels []model.Relation
+	if d.Origins != nil {
+		for _, o := range d.Origins.Items {
+			if ref := t.originRef(o); ref != "" && !slices.ContainsFunc(rels, func(r model.Relation) bool { return r.Target == ref }) {
+				rels = append(rels, rel(arn, ref, model.UsesService))
+			}
+		}
+	}
+	comp := t.component(resource{typ: typeDistribution, id: arn, short: id, name: id, tags: tags,
+		idents: idents, data: redactOrigins(d)})
+	return comp, rels
+}
+
+// originRef is the identifier of what an origin names: the bucket for an
+// S3 origin (one with S3OriginConfig, which AWS defines as an S3 bucket's
+// REST endpoint, <bucket>.s3[.<region>|-<region>].amazonaws.com[.cn]),
+// else the endpoint of its domain name.
+func (t Target) originRef(o cftypes.Origin) string {
+	domain := strings.ToLower(aws.ToString(o.DomainName))
+	if o.S3OriginConfig != nil {
+		if i := max(strings.LastIndex(domain, ".s3."), strings.LastIndex(domain, ".s3-")); i > 0 {
+			return "arn:" + t.Partition.ID + ":s3:::" + domain[:i]
+		}
+	}
+	return t.reference(domain)
+}
+
+// redactOrigins drops the values of the headers CloudFront adds to origin
+// requests: they are often shared secrets that the origin checks.
+func redactOrigins(d cftypes.DistributionSummary) cftypes.DistributionSummary {
+	if d.Origins == nil {
+		return d
+	}
+	origins := *d.Origins
+	origins.Items = slices.Clone(origins.Items)
+	for i, o := range origins.Items {
+		if o.CustomHeaders == nil {
+			continue
+		}
+		h := *o.CustomHeaders
+		h.Items = make([]cftypes.OriginCustomHeader, len(o.CustomHeaders.Items))
+		for j, item := range o.CustomHeaders.Items {
+			h.Items[j] = cftypes.OriginCustomHeader{HeaderName: item.HeaderName}
+		}
+		origins.Items[i].CustomHeaders = &h
+	}
+	d.Origins = &origins
+	return d
+}
