@@ -13,8 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/skymap/skymap/internal/app"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/topology"
 )
 
 // fakeEnv, when set, makes the test binary serve fakeEC2 instead of
@@ -95,24 +104,98 @@ func BenchmarkScanFiftyThousand(b *testing.B) {
 	}
 	want := 10 * (estate.vpcs + estate.subnets + estate.groups + estate.instances)
 	for range b.N {
+		baseCPU, baseWall := sdkBaseline(b, url)
 		cpu0, t0 := cpuTime(), time.Now()
-		doc, err := app.Scan(context.Background(), cfg, app.Options{})
+		g := topology.New(nil)
+		status, err := app.ScanInto(context.Background(), cfg, app.Options{}, g)
 		wall, cpu := time.Since(t0), cpuTime()-cpu0
 		if err != nil {
 			b.Fatal(err)
 		}
-		if doc.Problems() != 0 || len(doc.Components) != want {
-			b.Fatalf("%d components (want %d), %d problems: %+v", len(doc.Components), want, doc.Problems(), doc.Status)
-		}
 		calls := 0
-		for _, s := range doc.Status {
+		for _, s := range status {
 			calls += s.Calls
+			if s.Outcome != model.OutcomeOK {
+				b.Fatalf("call status %+v", s)
+			}
+		}
+		if g.Len() != want {
+			b.Fatalf("%d components, want %d", g.Len(), want)
 		}
 		b.ReportMetric(wall.Seconds(), "scan-s")
 		b.ReportMetric(float64(want)/wall.Seconds(), "resources/s")
 		b.ReportMetric(float64(calls)/float64(want), "calls/resource")
 		b.ReportMetric(100*cpu.Seconds()/wall.Seconds(), "cpu-%-of-wall")
+		b.ReportMetric(baseWall.Seconds(), "sdk-only-s")
+		b.ReportMetric(100*baseCPU.Seconds()/baseWall.Seconds(), "sdk-only-cpu-%-of-wall")
+		b.ReportMetric(100*(cpu-baseCPU).Seconds()/wall.Seconds(), "own-cpu-%-of-wall")
 		b.ReportMetric(rssKiB("VmHWM")/1024, "peak-RSS-MiB")
-		b.ReportMetric(float64(len(doc.Relations)), "relations")
+		b.ReportMetric(float64(g.RelationCount()), "relations")
+
+		// The hourly steady state: the same estate scanned again into the
+		// graph that holds it, nothing changed.
+		cpu0, t0 = cpuTime(), time.Now()
+		if _, err := app.ScanInto(context.Background(), cfg, app.Options{}, g); err != nil {
+			b.Fatal(err)
+		}
+		wall, cpu = time.Since(t0), cpuTime()-cpu0
+		b.ReportMetric(wall.Seconds(), "rescan-s")
+		b.ReportMetric(100*(cpu-baseCPU).Seconds()/wall.Seconds(), "rescan-own-cpu-%-of-wall")
 	}
+}
+
+// sdkBaseline makes the same calls as the scan with the bare SDK, at the
+// same concurrency, and returns their CPU and wall time: what calling the
+// APIs costs before skymap does anything with the answers.
+func sdkBaseline(b *testing.B, url string) (cpu, wall time.Duration) {
+	ctx := context.Background()
+	base, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithBaseEndpoint(url), awsconfig.WithRegion("us-east-1"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cpu0, t0 := cpuTime(), time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for a := range 5 {
+		role := fmt.Sprintf("arn:aws:iam::%012d:role/skymap", 100000000000+a)
+		creds := aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), role,
+			func(o *stscreds.AssumeRoleOptions) { o.ExternalID = aws.String("skymap-bench") }))
+		for _, region := range []string{"eu-west-1", "us-east-1"} {
+			cfg := base.Copy()
+			cfg.Region, cfg.Credentials = region, creds
+			c := ec2.NewFromConfig(cfg)
+			page := aws.Int32(1000)
+			for _, list := range []func() error{
+				func() error { return drain(ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: page}), gctx) },
+				func() error { return drain(ec2.NewDescribeVpcsPaginator(c, &ec2.DescribeVpcsInput{MaxResults: page}), gctx) },
+				func() error { return drain(ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{MaxResults: page}), gctx) },
+				func() error {
+					return drain(ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{MaxResults: page}), gctx)
+				},
+				func() error {
+					return drain(ec2.NewDescribeInternetGatewaysPaginator(c, &ec2.DescribeInternetGatewaysInput{MaxResults: page}), gctx)
+				},
+				func() error { _, err := c.DescribeVpnGateways(gctx, &ec2.DescribeVpnGatewaysInput{}); return err },
+			} {
+				g.Go(list)
+			}
+		}
+	}
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
+	return cpuTime() - cpu0, time.Since(t0)
+}
+
+// drain reads every page of a paginator.
+func drain[O any, P interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*ec2.Options)) (O, error)
+}](p P, ctx context.Context) error {
+	for p.HasMorePages() {
+		if _, err := p.NextPage(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -66,18 +66,8 @@ func newScanner(cfg *config.Config, prov *awsconn.Provider, opts Options) *inven
 // the topology document. Problems met are in the document's status; Scan
 // fails only when the AWS access layer cannot start or ctx is cancelled.
 func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, error) {
-	log := opts.logger()
-	prov, err := newProvider(ctx, cfg, log)
-	if err != nil {
-		return Document{}, err
-	}
 	g := topology.New(nil)
-	sc := newScanner(cfg, prov, opts)
-	sc.Sink = func(ctx context.Context, snaps []model.Snapshot) error {
-		_, err := g.Apply(ctx, "scan", snaps)
-		return err
-	}
-	_, problems, err := sc.Scan(ctx)
+	status, err := ScanInto(ctx, cfg, opts, g)
 	if err != nil {
 		return Document{}, err
 	}
@@ -85,8 +75,27 @@ func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, erro
 		Components:       g.Components(),
 		Relations:        g.Relations(),
 		PendingRelations: g.Pending(),
-		Status:           statuses(prov.Recorder().Statuses(), problems),
+		Status:           status,
 	}, nil
+}
+
+// ScanInto runs one full scan into g, applying each listing as it ends,
+// and returns the call statuses, problems included.
+func ScanInto(ctx context.Context, cfg *config.Config, opts Options, g *topology.Graph) ([]model.CallStatus, error) {
+	prov, err := newProvider(ctx, cfg, opts.logger())
+	if err != nil {
+		return nil, err
+	}
+	sc := newScanner(cfg, prov, opts)
+	sc.Sink = func(ctx context.Context, snaps []model.Snapshot) error {
+		_, err := g.Apply(ctx, "scan", snaps)
+		return err
+	}
+	_, problems, err := sc.Scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return statuses(prov.Recorder().Statuses(), problems), nil
 }
 
 // statuses merges the recorded call outcomes with the access problems that

@@ -199,7 +199,8 @@ func (g *Graph) componentChanges(now time.Time, cause string, priors map[string]
 		}
 		switch {
 		case !p.existed:
-			versions = append(versions, componentVersion(now, cause, model.Created, nil, &cur))
+			versions = append(versions, model.Version{Time: now, Entity: EntityComponent, ID: id, Change: model.Created,
+				Cause: cause, State: componentJSON(nd.comp, nd.data)})
 		case !sameComponent(p.comp, nd.comp) || !bytes.Equal(p.data, nd.data):
 			old := p.comp
 			old.Data = decodeData(p.data)

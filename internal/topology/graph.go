@@ -346,7 +346,7 @@ func encodeData(d map[string]any) []byte {
 	if len(d) == 0 {
 		return nil
 	}
-	b, err := json.Marshal(d)
+	b, err := appendJSON(make([]byte, 0, 512), d)
 	if err != nil {
 		// Data comes from JSON-shaped SDK output; a value that does not
 		// encode is recorded as its error rather than lost silently.

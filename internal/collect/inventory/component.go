@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"sort"
 
 	"github.com/skymap/skymap/internal/model"
@@ -105,13 +106,68 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+// typeDesc is what dataOf needs to know of a type, worked out once.
+type typeDesc struct {
+	selfEncoding bool // implements json.Marshaler or encoding.TextMarshaler
+	flatten      bool // a struct with embedded fields: left to encoding/json
+	fields       []fieldDesc
+}
+
+type fieldDesc struct {
+	index int
+	name  string
+}
+
+var typeDescs sync.Map // reflect.Type -> *typeDesc
+
+func describeType(t reflect.Type) *typeDesc {
+	if d, ok := typeDescs.Load(t); ok {
+		return d.(*typeDesc)
+	}
+	d := &typeDesc{selfEncoding: t.Implements(jsonMarshaler) || t.Implements(textMarshaler)}
+	if t.Kind() == reflect.Struct {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if f.Anonymous && f.IsExported() {
+				d.flatten = true
+			}
+			if !f.IsExported() {
+				continue
+			}
+			name := f.Name
+			if tag, ok := f.Tag.Lookup("json"); ok {
+				if tag == "-" {
+					continue
+				}
+				if n, _, _ := strings.Cut(tag, ","); n != "" {
+					name = n
+				}
+			}
+			d.fields = append(d.fields, fieldDesc{i, name})
+		}
+	}
+	typeDescs.Store(t, d)
+	return d
+}
+
 // dataOf converts one value; nil means "leave the member out".
 func dataOf(v reflect.Value) any {
 	if !v.IsValid() {
 		return nil
 	}
-	t := v.Type()
-	if t.Implements(jsonMarshaler) || t.Implements(textMarshaler) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.Len() == 0 {
+			return nil
+		}
+		if v.Type() == stringType {
+			return v.String()
+		}
+	case reflect.Bool:
+		return v.Bool()
+	}
+	d := describeType(v.Type())
+	if d.selfEncoding {
 		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 			return nil
 		}
@@ -124,12 +180,7 @@ func dataOf(v reflect.Value) any {
 		}
 		return dataOf(v.Elem())
 	case reflect.String:
-		if v.Len() == 0 {
-			return nil
-		}
 		return v.String()
-	case reflect.Bool:
-		return v.Bool()
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return float64(v.Int())
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
@@ -140,7 +191,7 @@ func dataOf(v reflect.Value) any {
 		if v.IsNil() {
 			return nil
 		}
-		if t.Elem().Kind() == reflect.Uint8 {
+		if v.Type().Elem().Kind() == reflect.Uint8 {
 			return base64.StdEncoding.EncodeToString(v.Bytes())
 		}
 		fallthrough
@@ -174,26 +225,16 @@ func dataOf(v reflect.Value) any {
 		}
 		return out
 	case reflect.Struct:
-		out := make(map[string]any, t.NumField())
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			if f.Anonymous {
-				return viaJSON(v.Interface()) // embedded fields flatten: leave it to encoding/json
-			}
-			name := f.Name
-			if tag, ok := f.Tag.Lookup("json"); ok {
-				if tag == "-" {
-					continue
+		if d.flatten {
+			return viaJSON(v.Interface()) // embedded fields flatten: leave it to encoding/json
+		}
+		var out map[string]any
+		for _, f := range d.fields {
+			if sub := dataOf(v.Field(f.index)); keep(sub) {
+				if out == nil {
+					out = make(map[string]any, 8)
 				}
-				if n, _, _ := strings.Cut(tag, ","); n != "" {
-					name = n
-				}
-			}
-			if sub := dataOf(v.Field(i)); keep(sub) {
-				out[name] = sub
+				out[f.name] = sub
 			}
 		}
 		if len(out) == 0 {
@@ -203,6 +244,8 @@ func dataOf(v reflect.Value) any {
 	}
 	return viaJSON(v.Interface())
 }
+
+var stringType = reflect.TypeFor[string]()
 
 // elemOf converts an element of a list, where JSON keeps nulls and empty
 // values in place.

@@ -56,8 +56,37 @@ func merge(tables ...map[string]typeInfo) map[string]typeInfo {
 	return out
 }
 
+// fill expands the {partition}, {region}, {account} and {id} placeholders
+// of a template.
 func fill(tmpl string, p partition.Partition, region, account, id string) string {
-	return strings.NewReplacer("{partition}", p.ID, "{region}", region, "{account}", account, "{id}", id).Replace(tmpl)
+	var b strings.Builder
+	b.Grow(len(tmpl) + len(id) + 32)
+	for {
+		i := strings.IndexByte(tmpl, '{')
+		if i < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		j := strings.IndexByte(tmpl[i:], '}')
+		if j < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		b.WriteString(tmpl[:i])
+		switch name := tmpl[i+1 : i+j]; name {
+		case "partition":
+			b.WriteString(p.ID)
+		case "region":
+			b.WriteString(region)
+		case "account":
+			b.WriteString(account)
+		case "id":
+			b.WriteString(id)
+		default:
+			b.WriteString(tmpl[i : i+j+1])
+		}
+		tmpl = tmpl[i+j+1:]
+	}
 }
 
 // arnOf returns the ARN of a resource of type typ with id.
