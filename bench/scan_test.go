@@ -166,9 +166,15 @@ func sdkBaseline(b *testing.B, url string) (cpu, wall time.Duration) {
 			c := ec2.NewFromConfig(cfg)
 			page := aws.Int32(1000)
 			for _, list := range []func() error{
-				func() error { return drain(ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: page}), gctx) },
-				func() error { return drain(ec2.NewDescribeVpcsPaginator(c, &ec2.DescribeVpcsInput{MaxResults: page}), gctx) },
-				func() error { return drain(ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{MaxResults: page}), gctx) },
+				func() error {
+					return drain(ec2.NewDescribeInstancesPaginator(c, &ec2.DescribeInstancesInput{MaxResults: page}), gctx)
+				},
+				func() error {
+					return drain(ec2.NewDescribeVpcsPaginator(c, &ec2.DescribeVpcsInput{MaxResults: page}), gctx)
+				},
+				func() error {
+					return drain(ec2.NewDescribeSubnetsPaginator(c, &ec2.DescribeSubnetsInput{MaxResults: page}), gctx)
+				},
 				func() error {
 					return drain(ec2.NewDescribeSecurityGroupsPaginator(c, &ec2.DescribeSecurityGroupsInput{MaxResults: page}), gctx)
 				},

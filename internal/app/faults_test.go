@@ -179,7 +179,6 @@ func waitScan(t *testing.T, addr string, after time.Time) StatusDoc {
 	return StatusDoc{}
 }
 
-
 func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	m, _ := estate(t)
 	proxy := awstest.NewProxy(t, m.URL)

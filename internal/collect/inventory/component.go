@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
-	"sort"
 
 	"github.com/skymap/skymap/internal/model"
 )

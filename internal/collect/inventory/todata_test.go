@@ -28,8 +28,8 @@ func TestToDataMatchesJSONRoundTrip(t *testing.T) {
 	values := map[string]any{
 		"instance": ec2types.Instance{
 			InstanceId: aws.String("i-1"), InstanceType: ec2types.InstanceTypeM5Large, LaunchTime: &at,
-			State:      &ec2types.InstanceState{Code: aws.Int32(16), Name: "running"},
-			Tags:       []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("Zürich <b>")}, {Key: aws.String("empty"), Value: aws.String("")}},
+			State: &ec2types.InstanceState{Code: aws.Int32(16), Name: "running"},
+			Tags:  []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String("Zürich <b>")}, {Key: aws.String("empty"), Value: aws.String("")}},
 			NetworkInterfaces: []ec2types.InstanceNetworkInterface{{
 				PrivateIpAddresses: []ec2types.InstancePrivateIpAddress{{PrivateIpAddress: aws.String("10.0.0.1"), Primary: aws.Bool(true)}},
 				Ipv6Addresses:      []ec2types.InstanceIpv6Address{},
