@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 )
 
@@ -47,6 +48,17 @@ func (m *Main) loadConfig(path string) (*config.Config, int) {
 		return nil, exitUsage
 	}
 	cfg, err := config.Load(path)
+	if err == nil {
+		// Filters of apis_to_run are checked against the collectors, which
+		// the config package does not know.
+		var errs []error
+		for i, in := range cfg.Instances {
+			for _, e := range inventory.CheckAPIs(in.APIs) {
+				errs = append(errs, fmt.Errorf("instances[%d].%w", i, e))
+			}
+		}
+		err = errors.Join(errs...)
+	}
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "%s: invalid config:\n", path)
 		for _, line := range flatten(err) {

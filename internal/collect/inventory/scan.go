@@ -264,9 +264,9 @@ func runs(inst config.Instance, l listing) bool {
 
 // CheckAPIs checks the filters of apis_to_run entries against the listings:
 // a filter word that selects nothing is a mistake the user wants to hear of.
-func CheckAPIs(apis []config.API) error {
+func CheckAPIs(apis []config.API) []error {
 	var errs []error
-	for _, a := range apis {
+	for i, a := range apis {
 		if a.Filter == "" {
 			continue
 		}
@@ -279,12 +279,12 @@ func CheckAPIs(apis []config.API) error {
 		for _, w := range strings.FieldsFunc(a.Filter, func(r rune) bool { return r == ' ' || r == ',' }) {
 			inst := config.Instance{APIs: []config.API{{Name: a.Name, Filter: w}}}
 			if !slices.ContainsFunc(listings, func(l listing) bool { return runs(inst, l) }) {
-				errs = append(errs, fmt.Errorf("apis_to_run %s: filter %q selects nothing (known: %s)",
-					a.Name, w, strings.Join(known, " ")))
+				errs = append(errs, fmt.Errorf("apis_to_run[%d]: filter %q selects nothing of %s (known: %s)",
+					i, w, a.Name, strings.Join(known, " ")))
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // split turns one listing's result into snapshots: one per type the listing
