@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,7 +43,7 @@ func collectAutoScalingGroups(ctx context.Context, t Target) (Result, error) {
 func autoScalingGroup(t Target, g astypes.AutoScalingGroup, res *Result) {
 	arn, name := aws.ToString(g.AutoScalingGroupARN), aws.ToString(g.AutoScalingGroupName)
 	if arn == "" || name == "" {
-		res.malformed("DescribeAutoScalingGroups", name, "no AutoScalingGroupARN or name")
+		res.malformed("autoscaling:DescribeAutoScalingGroups", cmp.Or(name, arn), "no AutoScalingGroupARN or name")
 		return
 	}
 	tags := map[string]string{}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"slices"
@@ -73,6 +74,10 @@ func collectInstances(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, r := range page.Reservations {
 			for _, in := range r.Instances {
+				if aws.ToString(in.InstanceId) == "" {
+					res.malformed("ec2:DescribeInstances", "", "no InstanceId in reservation %q", aws.ToString(r.ReservationId))
+					continue
+				}
 				instance(t, in, &res)
 			}
 		}
@@ -80,8 +85,16 @@ func collectInstances(ctx context.Context, t Target) (Result, error) {
 	return res, nil
 }
 
+// instance adds an instance and its relations to res: its subnet (or VPC),
+// its security groups and its volumes.
 func instance(t Target, in ec2types.Instance, res *Result) {
 	id := aws.ToString(in.InstanceId)
+	// An instance type newer than the SDK is normal (AWS adds some every
+	// month); a state other than those asked for is not. The instance is
+	// described all the same.
+	if in.State != nil && !slices.Contains(liveStates, string(in.State.Name)) {
+		res.malformed("ec2:DescribeInstances", id, "unexpected instance state %q", in.State.Name)
+	}
 	idents := []string{"urn:host:/" + id}
 	if dns := aws.ToString(in.PublicDnsName); dns != "" {
 		idents = append(idents, "urn:host:/"+dns)
@@ -108,11 +121,8 @@ func instance(t Target, in ec2types.Instance, res *Result) {
 	res.Components = append(res.Components, t.component(resource{
 		typ: typeInstance, id: id, short: id, tags: ec2Tags(in.Tags), idents: idents, data: in,
 	}))
-	switch {
-	case in.SubnetId != nil:
-		res.Relations = append(res.Relations, rel(id, aws.ToString(in.SubnetId), model.UsesService))
-	case in.VpcId != nil:
-		res.Relations = append(res.Relations, rel(id, aws.ToString(in.VpcId), model.UsesService))
+	if dst := cmp.Or(aws.ToString(in.SubnetId), aws.ToString(in.VpcId)); dst != "" {
+		res.Relations = append(res.Relations, rel(id, dst, model.UsesService))
 	}
 	// The instance's groups, and its interfaces' groups: some EC2
 	// implementations (moto) list them only on the interfaces.
@@ -131,7 +141,7 @@ func instance(t Target, in ec2types.Instance, res *Result) {
 		}
 	}
 	for _, bd := range in.BlockDeviceMappings {
-		if bd.Ebs != nil && bd.Ebs.VolumeId != nil {
+		if bd.Ebs != nil && aws.ToString(bd.Ebs.VolumeId) != "" {
 			res.Relations = append(res.Relations, rel(id, aws.ToString(bd.Ebs.VolumeId), model.UsesService))
 		}
 	}
@@ -147,6 +157,10 @@ func collectVPCs(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, v := range page.Vpcs {
 			id := aws.ToString(v.VpcId)
+			if id == "" {
+				res.malformed("ec2:DescribeVpcs", "", "no VpcId (CIDR %q)", aws.ToString(v.CidrBlock))
+				continue
+			}
 			res.Components = append(res.Components, t.component(resource{
 				typ: typeVPC, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
 			}))
@@ -165,6 +179,10 @@ func collectSubnets(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, s := range page.Subnets {
 			id := aws.ToString(s.SubnetId)
+			if id == "" {
+				res.malformed("ec2:DescribeSubnets", "", "no SubnetId (CIDR %q)", aws.ToString(s.CidrBlock))
+				continue
+			}
 			idents := []string{}
 			if arn := aws.ToString(s.SubnetArn); arn != "" {
 				idents = append(idents, arn)
@@ -172,7 +190,11 @@ func collectSubnets(ctx context.Context, t Target) (Result, error) {
 			res.Components = append(res.Components, t.component(resource{
 				typ: typeSubnet, id: id, short: id, tags: ec2Tags(s.Tags), idents: idents, data: s,
 			}))
-			res.Relations = append(res.Relations, rel(id, aws.ToString(s.VpcId), model.UsesService))
+			if vpc := aws.ToString(s.VpcId); vpc != "" {
+				res.Relations = append(res.Relations, rel(id, vpc, model.UsesService))
+			} else {
+				res.malformed("ec2:DescribeSubnets", id, "no VpcId")
+			}
 		}
 	}
 	return res, nil
@@ -188,6 +210,10 @@ func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, g := range page.SecurityGroups {
 			id := aws.ToString(g.GroupId)
+			if id == "" {
+				res.malformed("ec2:DescribeSecurityGroups", "", "no GroupId (name %q)", aws.ToString(g.GroupName))
+				continue
+			}
 			idents := []string{}
 			if arn := aws.ToString(g.SecurityGroupArn); arn != "" {
 				idents = append(idents, arn)
@@ -215,12 +241,21 @@ func collectVPNGateways(ctx context.Context, t Target) (Result, error) {
 			continue
 		}
 		id := aws.ToString(g.VpnGatewayId)
+		if id == "" {
+			res.malformed("ec2:DescribeVpnGateways", "", "no VpnGatewayId")
+			continue
+		}
 		res.Components = append(res.Components, t.component(resource{
 			typ: typeVPNGateway, id: id, short: id, tags: ec2Tags(g.Tags), data: g,
 		}))
 		for _, a := range g.VpcAttachments {
-			if a.State == ec2types.AttachmentStatusAttached || a.State == ec2types.AttachmentStatusAttaching {
-				res.Relations = append(res.Relations, rel(id, aws.ToString(a.VpcId), model.UsesService))
+			if a.State != ec2types.AttachmentStatusAttached && a.State != ec2types.AttachmentStatusAttaching {
+				continue
+			}
+			if vpc := aws.ToString(a.VpcId); vpc != "" {
+				res.Relations = append(res.Relations, rel(id, vpc, model.UsesService))
+			} else {
+				res.malformed("ec2:DescribeVpnGateways", id, "attachment without VpcId")
 			}
 		}
 	}
@@ -237,12 +272,21 @@ func collectInternetGateways(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, g := range page.InternetGateways {
 			id := aws.ToString(g.InternetGatewayId)
+			if id == "" {
+				res.malformed("ec2:DescribeInternetGateways", "", "no InternetGatewayId")
+				continue
+			}
 			res.Components = append(res.Components, t.component(resource{
 				typ: typeInternetGateway, id: id, short: id, tags: ec2Tags(g.Tags), data: g,
 			}))
 			for _, a := range g.Attachments {
-				if a.State == ec2types.AttachmentStatusAttached || a.State == "available" || a.State == ec2types.AttachmentStatusAttaching {
-					res.Relations = append(res.Relations, rel(id, aws.ToString(a.VpcId), model.UsesService))
+				if a.State != ec2types.AttachmentStatusAttached && a.State != "available" && a.State != ec2types.AttachmentStatusAttaching {
+					continue
+				}
+				if vpc := aws.ToString(a.VpcId); vpc != "" {
+					res.Relations = append(res.Relations, rel(id, vpc, model.UsesService))
+				} else {
+					res.malformed("ec2:DescribeInternetGateways", id, "attachment without VpcId")
 				}
 			}
 		}

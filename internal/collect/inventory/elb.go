@@ -74,7 +74,7 @@ func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
 	for _, lb := range lbs {
 		name := aws.ToString(lb.LoadBalancerName)
 		if name == "" {
-			res.malformed("DescribeLoadBalancers", "", "no LoadBalancerName")
+			res.malformed("elasticloadbalancing:DescribeLoadBalancers", "", "no LoadBalancerName")
 			continue
 		}
 		if gone[name] {

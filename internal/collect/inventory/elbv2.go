@@ -80,9 +80,9 @@ func collectLoadBalancersV2(ctx context.Context, t Target) (Result, error) {
 		for _, lb := range page.LoadBalancers {
 			switch {
 			case aws.ToString(lb.LoadBalancerArn) == "":
-				res.malformed("DescribeLoadBalancers", aws.ToString(lb.LoadBalancerName), "no LoadBalancerArn")
+				res.malformed("elasticloadbalancing:DescribeLoadBalancers", aws.ToString(lb.LoadBalancerName), "no LoadBalancerArn")
 			case lbTypes[lb.Type] == "":
-				res.malformed("DescribeLoadBalancers", aws.ToString(lb.LoadBalancerArn), "unknown load balancer type %q", lb.Type)
+				res.malformed("elasticloadbalancing:DescribeLoadBalancers", aws.ToString(lb.LoadBalancerArn), "unknown load balancer type %q", lb.Type)
 			default:
 				lbs = append(lbs, lb)
 			}
@@ -238,7 +238,7 @@ func collectTargetGroups(ctx context.Context, t Target) (Result, error) {
 		}
 		for _, tg := range page.TargetGroups {
 			if aws.ToString(tg.TargetGroupArn) == "" {
-				res.malformed("DescribeTargetGroups", aws.ToString(tg.TargetGroupName), "no TargetGroupArn")
+				res.malformed("elasticloadbalancing:DescribeTargetGroups", aws.ToString(tg.TargetGroupName), "no TargetGroupArn")
 				continue
 			}
 			tgs = append(tgs, tg)
@@ -317,6 +317,10 @@ func targetGroup(t Target, tg elbv2types.TargetGroup, tags map[string]string, ta
 	}
 	seen := map[string]bool{}
 	for _, h := range targets {
+		if h.Target == nil || aws.ToString(h.Target.Id) == "" {
+			res.malformed("elasticloadbalancing:DescribeTargetHealth", arn, "registered target without an Id")
+			continue
+		}
 		dst := targetRef(tg, h.Target)
 		if dst == "" || seen[dst] {
 			continue

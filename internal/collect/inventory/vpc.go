@@ -78,7 +78,7 @@ func collectNATGateways(ctx context.Context, t Target) (Result, error) {
 	for _, g := range gws {
 		id := aws.ToString(g.NatGatewayId)
 		if id == "" {
-			res.malformed("DescribeNatGateways", "", "no NatGatewayId")
+			res.malformed("ec2:DescribeNatGateways", "", "no NatGatewayId")
 			continue
 		}
 		var idents []string
@@ -127,7 +127,7 @@ func collectTransitGateways(ctx context.Context, t Target) (Result, error) {
 				continue
 			}
 			if id == "" {
-				res.malformed("DescribeTransitGateways", "", "no TransitGatewayId")
+				res.malformed("ec2:DescribeTransitGateways", "", "no TransitGatewayId")
 				continue
 			}
 			var idents []string
@@ -172,7 +172,7 @@ func collectRouteTables(ctx context.Context, t Target) (Result, error) {
 		for _, rt := range page.RouteTables {
 			id := aws.ToString(rt.RouteTableId)
 			if id == "" {
-				res.malformed("DescribeRouteTables", "", "no RouteTableId")
+				res.malformed("ec2:DescribeRouteTables", "", "no RouteTableId")
 				continue
 			}
 			res.Components = append(res.Components, t.component(resource{
@@ -229,7 +229,7 @@ func collectVolumes(ctx context.Context, t Target) (Result, error) {
 		for _, v := range page.Volumes {
 			id := aws.ToString(v.VolumeId)
 			if id == "" {
-				res.malformed("DescribeVolumes", "", "no VolumeId")
+				res.malformed("ec2:DescribeVolumes", "", "no VolumeId")
 				continue
 			}
 			res.Components = append(res.Components, t.component(resource{
@@ -267,7 +267,7 @@ func collectVPCEndpoints(ctx context.Context, t Target) (Result, error) {
 	for _, e := range eps {
 		id := aws.ToString(e.VpcEndpointId)
 		if id == "" {
-			res.malformed("DescribeVpcEndpoints", "", "no VpcEndpointId")
+			res.malformed("ec2:DescribeVpcEndpoints", "", "no VpcEndpointId")
 			continue
 		}
 		var idents []string
@@ -292,7 +292,9 @@ func collectVPCEndpoints(ctx context.Context, t Target) (Result, error) {
 			typ: typeVPCEndpoint, id: id, short: id, tags: ec2Tags(e.Tags), idents: idents, data: e,
 		}))
 		for _, s := range e.SubnetIds {
-			res.Relations = append(res.Relations, rel(id, s, model.UsesService))
+			if s != "" {
+				res.Relations = append(res.Relations, rel(id, s, model.UsesService))
+			}
 		}
 		// A gateway endpoint has no subnets: it serves its VPC.
 		if vpc := aws.ToString(e.VpcId); len(e.SubnetIds) == 0 && vpc != "" {
@@ -316,7 +318,7 @@ func collectNetworkInterfaces(ctx context.Context, t Target) (Result, error) {
 	for _, n := range enis {
 		id := aws.ToString(n.NetworkInterfaceId)
 		if id == "" {
-			res.malformed("DescribeNetworkInterfaces", "", "no NetworkInterfaceId")
+			res.malformed("ec2:DescribeNetworkInterfaces", "", "no NetworkInterfaceId")
 			continue
 		}
 		o, ok := known[id]
@@ -351,6 +353,9 @@ func managedInterfaces(ctx context.Context, t Target) (map[string]eniOwner, erro
 		errs = append(errs, fmt.Errorf("nat gateways: %w", err))
 	}
 	for _, g := range gws {
+		if aws.ToString(g.NatGatewayId) == "" {
+			continue
+		}
 		for _, a := range g.NatGatewayAddresses {
 			if n := aws.ToString(a.NetworkInterfaceId); n != "" {
 				out[n] = eniOwner{Kind: ownerNATGateway, ID: aws.ToString(g.NatGatewayId)}
@@ -362,6 +367,9 @@ func managedInterfaces(ctx context.Context, t Target) (map[string]eniOwner, erro
 		errs = append(errs, fmt.Errorf("vpc endpoints: %w", err))
 	}
 	for _, e := range eps {
+		if aws.ToString(e.VpcEndpointId) == "" {
+			continue
+		}
 		for _, n := range e.NetworkInterfaceIds {
 			out[n] = eniOwner{Kind: ownerVPCEndpoint, ID: aws.ToString(e.VpcEndpointId)}
 		}
