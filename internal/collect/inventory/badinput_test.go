@@ -476,6 +476,78 @@ func TestListingsSkipResourcesWithoutID(t *testing.T) {
 	}
 }
 
+// cuts are the places where an answer may be cut short, from an empty body
+// to one that misses its last byte.
+var cuts = []struct {
+	name string
+	at   func(body string) int
+}{
+	{"empty", func(string) int { return 0 }},
+	{"declaration only", func(b string) int { return strings.Index(b, "?>") + 3 }},
+	{"in the root's name", func(b string) int { return strings.Index(b, "?>") + 8 }},
+	{"in the middle", func(b string) int { return len(b) / 2 }},
+	{"before the root ends", func(b string) int { return strings.LastIndex(b, "</") }},
+	{"last byte", func(b string) int { return len(b) - 1 }},
+}
+
+// TestCutAnswerFailsListing cuts an answer short, wherever: the listing
+// fails (its scopes are incomplete, and keep what they had) rather than
+// panic or report an empty estate.
+func TestCutAnswerFailsListing(t *testing.T) {
+	vpcs := ec2Answer("DescribeVpcs", `<vpcSet><item><vpcId>vpc-0good</vpcId>`+ec2TagSet(strangeTags())+`</item></vpcSet>`)
+	lbs := queryAnswer("DescribeLoadBalancers", `<LoadBalancers><member><LoadBalancerArn>`+albARN+`</LoadBalancerArn>`+
+		`<LoadBalancerName>web</LoadBalancerName><Type>application</Type></member></LoadBalancers>`)
+	tags := queryAnswer(describeTags, elbv2TagDescriptions(albARN, strangeTags()))
+	tests := []struct {
+		name    string
+		l       listing
+		answers queryServer
+		cut     string // the action whose answer is cut
+	}{
+		{"vpcs", ec2Listings[1], queryServer{"DescribeVpcs": vpcs}, "DescribeVpcs"},
+		{"load balancers", elbv2Listings[0], queryServer{"DescribeLoadBalancers": lbs, describeTags: tags}, "DescribeLoadBalancers"},
+		{"load balancer tags", elbv2Listings[0], queryServer{"DescribeLoadBalancers": lbs, describeTags: tags}, describeTags},
+	}
+	for _, tt := range tests {
+		for _, c := range cuts {
+			t.Run(tt.name+"/"+c.name, func(t *testing.T) {
+				answers := maps.Clone(tt.answers)
+				answers[tt.cut] = answers[tt.cut][:c.at(answers[tt.cut])]
+				res, err := list(t, queryTarget(t, answers), tt.l.run)
+				if err == nil {
+					t.Fatalf("listing complete with %v after a cut answer", componentIDs(res))
+				}
+				for _, s := range split(task{l: tt.l, t: Target{Account: "123456789012", Region: "eu-west-1"}}, res, err == nil) {
+					if s.Complete {
+						t.Errorf("scope %v complete", s.Scope)
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("not the document asked for", func(t *testing.T) {
+		page := `<?xml version="1.0"?><html><body><h1>Service Unavailable</h1></body></html>`
+		if _, err := list(t, queryTarget(t, queryServer{"DescribeVpcs": page}), collectVPCs); err == nil {
+			t.Error("listing complete after an HTML page")
+		}
+	})
+
+	t.Run("second page", func(t *testing.T) {
+		page2 := ec2Answer("DescribeVpcs", `<vpcSet><item><vpcId>vpc-0two</vpcId></item></vpcSet>`)
+		res, err := list(t, queryTarget(t, queryServer{
+			"DescribeVpcs":   ec2Answer("DescribeVpcs", `<vpcSet><item><vpcId>vpc-0one</vpcId></item></vpcSet><nextToken>2</nextToken>`),
+			"DescribeVpcs 2": page2[:len(page2)/2],
+		}), collectVPCs)
+		if err == nil {
+			t.Fatal("listing complete after a cut second page")
+		}
+		if diff := cmp.Diff([]string{"vpc-0one"}, componentIDs(res)); diff != "" {
+			t.Errorf("components (-want +got):\n%s", diff)
+		}
+	})
+}
+
 // TestPanickingListingFailsAlone runs a listing that panics beside one that
 // does not, as a scan runs them: the panic is the first listing's error,
 // ErrUnexpectedAnswer, and the second still returns what it saw.

@@ -39,7 +39,7 @@ const (
 
 func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := elb.NewFromConfig(t.Config)
+	client := elb.NewFromConfig(t.queryConfig())
 	var lbs []elbtypes.LoadBalancerDescription
 	p := elb.NewDescribeLoadBalancersPaginator(client, &elb.DescribeLoadBalancersInput{PageSize: aws.Int32(elbPageSize)})
 	for p.HasMorePages() {
