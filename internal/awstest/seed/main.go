@@ -73,11 +73,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 
 // summary counts what e declares, e.g. "2 accounts, 3 regions, 4 vpcs, ...".
 func summary(e awstest.Estate) string {
-	var regions, vpcs, subnets, groups, instances, buckets int
+	var regions, vpcs, subnets, groups, instances, buckets, seeders int
 	for _, a := range e.Accounts {
 		regions += len(a.Regions)
 		buckets += len(a.Buckets)
+		seeders += len(a.Global)
 		for _, r := range a.Regions {
+			seeders += len(r.Services)
 			vpcs += len(r.VPCs)
 			for _, v := range r.VPCs {
 				groups += len(v.SecurityGroups)
@@ -88,6 +90,7 @@ func summary(e awstest.Estate) string {
 			}
 		}
 	}
-	return fmt.Sprintf("%d accounts, %d account-regions, %d vpcs, %d subnets, %d security groups, %d instances, %d buckets",
-		len(e.Accounts), regions, vpcs, subnets, groups, instances, buckets)
+	return fmt.Sprintf("%d accounts, %d account-regions, %d vpcs, %d subnets, %d security groups, %d instances, %d buckets"+
+		" and %d service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS...)",
+		len(e.Accounts), regions, vpcs, subnets, groups, instances, buckets, seeders)
 }
