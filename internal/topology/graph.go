@@ -11,6 +11,7 @@
 package topology
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -77,6 +78,8 @@ type Graph struct {
 	typeNum map[string]uint16
 	edges   map[edgeKey]*contrib  // resolved relation -> the raw relations giving it, chained by next
 	pending map[string][]*contrib // unresolved end -> raw relations waiting for it
+	// pendingPeak is the most entries pending held since it was last built.
+	pendingPeak int
 }
 
 // node is a component and the raw relations resolved to it.
@@ -147,6 +150,7 @@ func (g *Graph) reset() {
 	g.owned = map[model.Scope]*holder{}
 	g.edges = map[edgeKey]*contrib{}
 	g.pending = map[string][]*contrib{}
+	g.pendingPeak = 0
 	if g.typeNum == nil {
 		g.types = []string{""}
 		g.typeNum = map[string]uint16{}
@@ -340,19 +344,27 @@ func Normalize(c model.Component) model.Component {
 	return c
 }
 
+// encodeBuffers recycles the scratch buffers of encodeData.
+var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
 // encodeData encodes a component's data; JSON sorts map keys, so equal data
 // encodes to equal bytes.
 func encodeData(d map[string]any) []byte {
 	if len(d) == 0 {
 		return nil
 	}
-	b, err := appendJSON(make([]byte, 0, 512), d)
+	buf := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(buf)
+	b, err := appendJSON((*buf)[:0], d)
+	*buf = b[:0]
 	if err != nil {
 		// Data comes from JSON-shaped SDK output; a value that does not
 		// encode is recorded as its error rather than lost silently.
 		b, _ = json.Marshal(map[string]any{"_error": err.Error()})
 	}
-	return b
+	// An exact-size copy: a million components each keeping a half-empty
+	// buffer would waste hundreds of megabytes.
+	return bytes.Clone(b)
 }
 
 func decodeData(b []byte) map[string]any {

@@ -16,6 +16,7 @@ func (g *Graph) attach(cb *contrib, touched map[edgeKey]*model.Relation) {
 		cb.key = edgeKey{}
 		if src == 0 {
 			g.pending[cb.rel.Source] = append(g.pending[cb.rel.Source], cb)
+			g.shrinkPending()
 		}
 		if dst == 0 && cb.rel.Target != cb.rel.Source {
 			g.pending[cb.rel.Target] = append(g.pending[cb.rel.Target], cb)
@@ -73,8 +74,24 @@ func (g *Graph) unpend(ref string, cb *contrib) {
 	}
 	if rest := without(list, cb); len(rest) == 0 {
 		delete(g.pending, ref)
+		g.shrinkPending()
 	} else {
 		g.pending[ref] = rest
+	}
+}
+
+// shrinkPending rebuilds the pending map once it holds a quarter of what it
+// once did: Go maps never give back the room they grew to, and an initial
+// load leaves hundreds of thousands of relations pending for a while.
+func (g *Graph) shrinkPending() {
+	if n := len(g.pending); n > g.pendingPeak {
+		g.pendingPeak = n
+	} else if g.pendingPeak > 1<<14 && n < g.pendingPeak/4 {
+		m := make(map[string][]*contrib, n)
+		for k, v := range g.pending {
+			m[k] = v
+		}
+		g.pending, g.pendingPeak = m, n
 	}
 }
 
