@@ -3,12 +3,10 @@ package inventory
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
@@ -55,9 +53,6 @@ func (t Target) executeAPIHost(apiID string) string {
 	return apiID + ".execute-api." + t.Region + "." + suffix
 }
 
-// apiGatewayNotFound is the error code of an API deleted since it was listed.
-const apiGatewayNotFound = "NotFoundException"
-
 // collectRestAPIs lists the region's REST APIs and, per API (a bounded
 // number at a time), its stages and its resources with their methods
 // embedded (one call per page instead of one per method).
@@ -79,31 +74,22 @@ func collectRestAPIs(ctx context.Context, t Target) (Result, error) {
 			apis = append(apis, a)
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, apis, func(ctx context.Context, a apigwtypes.RestApi) error {
-		one, err := restAPI(ctx, t, client, a)
-		mu.Lock()
-		res.Components = append(res.Components, one.Components...)
-		res.Relations = append(res.Relations, one.Relations...)
-		res.Malformed = append(res.Malformed, one.Malformed...)
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("rest api %s: %w", aws.ToString(a.Id), err)
-		}
-		return nil
-	})
-	return res, err
+	return res, describeEach(ctx, &res, apis, func(a apigwtypes.RestApi) string { return "rest api " + aws.ToString(a.Id) },
+		func(ctx context.Context, a apigwtypes.RestApi, out *Result) error {
+			return restAPI(ctx, t, client, a, out)
+		})
 }
 
-func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwtypes.RestApi) (Result, error) {
-	var res Result
+// restAPI describes one REST API with its stages, resources and methods;
+// an API deleted since it was listed is left out.
+func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwtypes.RestApi, res *Result) error {
 	id := aws.ToString(a.Id)
 	arn := "arn:" + t.Partition.ID + ":apigateway:" + t.Region + "::/restapis/" + id
 	var failures []error
 	stages, err := client.GetStages(ctx, &apigateway.GetStagesInput{RestApiId: a.Id})
-	keep, failure := detailOutcome(err, apiGatewayNotFound)
+	keep, failure := detailOutcome(err)
 	if !keep {
-		return res, nil
+		return nil
 	}
 	failures = append(failures, failure)
 	var resources []apigwtypes.Resource
@@ -112,9 +98,9 @@ func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwty
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			keep, failure := detailOutcome(err, apiGatewayNotFound)
+			keep, failure := detailOutcome(err)
 			if !keep {
-				return res, nil
+				return nil
 			}
 			failures = append(failures, failure)
 			break
@@ -166,7 +152,7 @@ func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwty
 			}
 		}
 	}
-	return res, errors.Join(failures...)
+	return errors.Join(failures...)
 }
 
 // integrationTarget is the identifier of what an integration calls, or "":

@@ -3,10 +3,8 @@ package inventory
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -63,20 +61,10 @@ func collectAPIsV2(ctx context.Context, t Target) (Result, error) {
 		}
 		in.NextToken = out.NextToken
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, apis, func(ctx context.Context, a apigw2types.Api) error {
-		one, err := apiV2(ctx, t, client, a)
-		mu.Lock()
-		res.Components = append(res.Components, one.Components...)
-		res.Relations = append(res.Relations, one.Relations...)
-		res.Malformed = append(res.Malformed, one.Malformed...)
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("api %s: %w", aws.ToString(a.ApiId), err)
-		}
-		return nil
-	})
-	return res, err
+	return res, describeEach(ctx, &res, apis, func(a apigw2types.Api) string { return "api " + aws.ToString(a.ApiId) },
+		func(ctx context.Context, a apigw2types.Api, out *Result) error {
+			return apiV2(ctx, t, client, a, out)
+		})
 }
 
 // pages calls get with each page token until the last page; false when
@@ -86,8 +74,7 @@ func v2Pages(get func(token *string) (*string, error)) (bool, error) {
 	for {
 		next, err := get(token)
 		if err != nil {
-			keep, failure := detailOutcome(err, apiGatewayNotFound)
-			return keep, failure
+			return detailOutcome(err)
 		}
 		if aws.ToString(next) == "" {
 			return true, nil
@@ -96,8 +83,9 @@ func v2Pages(get func(token *string) (*string, error)) (bool, error) {
 	}
 }
 
-func apiV2(ctx context.Context, t Target, client *apigatewayv2.Client, a apigw2types.Api) (Result, error) {
-	var res Result
+// apiV2 describes one API with its stages, routes and integrations; an API
+// deleted since it was listed is left out.
+func apiV2(ctx context.Context, t Target, client *apigatewayv2.Client, a apigw2types.Api, res *Result) error {
 	id := aws.ToString(a.ApiId)
 	arn := "arn:" + t.Partition.ID + ":apigateway:" + t.Region + "::/apis/" + id
 	var (
@@ -135,7 +123,7 @@ func apiV2(ctx context.Context, t Target, client *apigatewayv2.Client, a apigw2t
 	for _, call := range calls {
 		keep, failure := v2Pages(call)
 		if !keep {
-			return res, nil
+			return nil
 		}
 		failures = append(failures, failure)
 	}
@@ -185,7 +173,7 @@ func apiV2(ctx context.Context, t Target, client *apigatewayv2.Client, a apigw2t
 			res.Relations = append(res.Relations, rel(rarn, arn+"/integrations/"+iid, model.UsesService))
 		}
 	}
-	return res, errors.Join(failures...)
+	return errors.Join(failures...)
 }
 
 // integrationV2Target is the identifier of what an integration calls: a

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -41,9 +40,10 @@ func collectTables(ctx context.Context, t Target) (Result, error) {
 		}
 		names = append(names, page.TableNames...)
 	}
-	return res, describeEach(ctx, &res, names, func(ctx context.Context, name string, out *Result) error {
-		return table(ctx, t, client, name, out)
-	})
+	return res, describeEach(ctx, &res, names, func(name string) string { return "table " + name },
+		func(ctx context.Context, name string, out *Result) error {
+			return table(ctx, t, client, name, out)
+		})
 }
 
 // table describes one table and its stream. Denied details leave their part
@@ -63,7 +63,7 @@ func table(ctx context.Context, t Target, client *dynamodb.Client, name string, 
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("table %s: %w", name, err)
+		return err
 	case out.Table != nil:
 		desc, data = out.Table, out.Table
 		if arn := aws.ToString(desc.TableArn); arn != "" {
@@ -76,7 +76,7 @@ func table(ctx context.Context, t Target, client *dynamodb.Client, name string, 
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("table %s: %w", name, err)
+		return err
 	}
 	res.Components = append(res.Components, t.component(resource{
 		typ: typeDynamoDBTable, id: id, short: name, name: name, tags: tags, data: data,

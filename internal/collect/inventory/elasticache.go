@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
@@ -45,9 +44,11 @@ func collectCacheClusters(ctx context.Context, t Target) (Result, error) {
 	if err != nil && !denied(err) {
 		return res, err
 	}
-	return res, describeEach(ctx, &res, clusters, func(ctx context.Context, c ectypes.CacheCluster, out *Result) error {
-		return cacheCluster(ctx, t, client, c, vpcs, out)
-	})
+	return res, describeEach(ctx, &res, clusters,
+		func(c ectypes.CacheCluster) string { return "cache cluster " + aws.ToString(c.CacheClusterId) },
+		func(ctx context.Context, c ectypes.CacheCluster, out *Result) error {
+			return cacheCluster(ctx, t, client, c, vpcs, out)
+		})
 }
 
 // cacheSubnetGroupVPCs maps the region's cache subnet group names to their VPC.
@@ -86,7 +87,7 @@ func cacheCluster(ctx context.Context, t Target, client *elasticache.Client, c e
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("cache cluster %s: %w", name, err)
+		return err
 	default:
 		for _, tag := range out.TagList {
 			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)

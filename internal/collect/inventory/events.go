@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
@@ -68,38 +67,24 @@ func collectEventRules(ctx context.Context, t Target) (Result, error) {
 			in.NextToken = out.NextToken
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, rules, func(ctx context.Context, r ebtypes.Rule) error {
-		c, rels, keep, err := eventRule(ctx, t, client, r)
-		if keep {
-			mu.Lock()
-			res.Components = append(res.Components, c)
-			res.Relations = append(res.Relations, rels...)
-			mu.Unlock()
-		}
-		if err != nil {
-			return fmt.Errorf("rule %s: %w", aws.ToString(r.Name), err)
-		}
-		return nil
-	})
-	return res, err
+	return res, describeEach(ctx, &res, rules, func(r ebtypes.Rule) string { return "rule " + aws.ToString(r.Name) },
+		func(ctx context.Context, r ebtypes.Rule, out *Result) error {
+			return eventRule(ctx, t, client, r, out)
+		})
 }
 
-// eventRuleNotFound is the error code of a rule deleted since it was listed.
-const eventRuleNotFound = "ResourceNotFoundException"
-
 // eventRule describes one rule: its tags, and a relation to each target
-// and to its role.
-func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebtypes.Rule) (model.Component, []model.Relation, bool, error) {
+// and to its role. A rule deleted since it was listed is left out.
+func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebtypes.Rule, res *Result) error {
 	arn := aws.ToString(r.Arn)
 	var rels []model.Relation
 	var failures []error
 	for in := (&eventbridge.ListTargetsByRuleInput{Rule: r.Name, EventBusName: r.EventBusName, Limit: aws.Int32(100)}); ; {
 		out, err := client.ListTargetsByRule(ctx, in)
 		if err != nil {
-			keep, failure := detailOutcome(err, eventRuleNotFound)
+			keep, failure := detailOutcome(err)
 			if !keep {
-				return model.Component{}, nil, false, nil
+				return nil
 			}
 			failures = append(failures, failure)
 			break
@@ -118,9 +103,9 @@ func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebty
 	}
 	tags := map[string]string{}
 	out, err := client.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: r.Arn})
-	keep, failure := detailOutcome(err, eventRuleNotFound)
+	keep, failure := detailOutcome(err)
 	if !keep {
-		return model.Component{}, nil, false, nil
+		return nil
 	}
 	failures = append(failures, failure)
 	if err == nil {
@@ -131,6 +116,8 @@ func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebty
 	if role := aws.ToString(r.RoleArn); role != "" {
 		rels = append(rels, rel(arn, role, model.UsesService))
 	}
-	c := t.component(resource{typ: typeEventRule, id: arn, short: aws.ToString(r.Name), tags: tags, data: r})
-	return c, rels, true, errors.Join(failures...)
+	res.Components = append(res.Components, t.component(resource{typ: typeEventRule, id: arn, short: aws.ToString(r.Name),
+		tags: tags, data: r}))
+	res.Relations = append(res.Relations, rels...)
+	return errors.Join(failures...)
 }

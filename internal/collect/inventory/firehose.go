@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -40,9 +39,10 @@ func collectDeliveryStreams(ctx context.Context, t Target) (Result, error) {
 		}
 		in.ExclusiveStartDeliveryStreamName = aws.String(out.DeliveryStreamNames[len(out.DeliveryStreamNames)-1])
 	}
-	return res, describeEach(ctx, &res, names, func(ctx context.Context, name string, out *Result) error {
-		return deliveryStream(ctx, t, client, name, out)
-	})
+	return res, describeEach(ctx, &res, names, func(name string) string { return "delivery stream " + name },
+		func(ctx context.Context, name string, out *Result) error {
+			return deliveryStream(ctx, t, client, name, out)
+		})
 }
 
 // deliveryStream describes one delivery stream and relates it to its
@@ -63,7 +63,7 @@ func deliveryStream(ctx context.Context, t Target, client *firehose.Client, name
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("delivery stream %s: %w", name, err)
+		return err
 	case out.DeliveryStreamDescription != nil:
 		desc = out.DeliveryStreamDescription
 		if arn := aws.ToString(desc.DeliveryStreamARN); arn != "" {
@@ -86,7 +86,7 @@ func deliveryStream(ctx context.Context, t Target, client *firehose.Client, name
 			return nil
 		}
 		if err != nil && !denied(err) {
-			return fmt.Errorf("delivery stream %s: %w", name, err)
+			return err
 		}
 		if err != nil {
 			break

@@ -2,8 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -42,23 +40,15 @@ func collectRoles(ctx context.Context, t Target) (Result, error) {
 			roles = append(roles, r)
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, roles, func(ctx context.Context, r iamtypes.Role) error {
-		tags, keep, err := roleTags(ctx, client, r)
-		if !keep {
-			return nil
-		}
-		c := t.component(resource{typ: typeIAMRole, id: aws.ToString(r.Arn), short: aws.ToString(r.RoleName),
-			tags: tags, idents: roleIdents(r), data: r})
-		mu.Lock()
-		res.Components = append(res.Components, c)
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("role %s: %w", aws.ToString(r.RoleName), err)
-		}
-		return nil
-	})
-	return res, err
+	return res, describeEach(ctx, &res, roles, func(r iamtypes.Role) string { return "role " + aws.ToString(r.RoleName) },
+		func(ctx context.Context, r iamtypes.Role, out *Result) error {
+			tags, keep, err := roleTags(ctx, client, r)
+			if keep {
+				out.Components = append(out.Components, t.component(resource{typ: typeIAMRole, id: aws.ToString(r.Arn),
+					short: aws.ToString(r.RoleName), tags: tags, idents: roleIdents(r), data: r}))
+			}
+			return err
+		})
 }
 
 // roleIdents are the other names of a role: its unique id (AROA...).
@@ -80,7 +70,7 @@ func roleTags(ctx context.Context, client *iam.Client, r iamtypes.Role) (map[str
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			keep, failure := detailOutcome(err, "NoSuchEntity")
+			keep, failure := detailOutcome(err)
 			return tags, keep, failure
 		}
 		for _, tg := range page.Tags {

@@ -30,9 +30,11 @@ func collectDataStreams(ctx context.Context, t Target) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	return res, describeEach(ctx, &res, streams, func(ctx context.Context, s kintypes.StreamSummary, out *Result) error {
-		return dataStream(ctx, t, client, s, out)
-	})
+	return res, describeEach(ctx, &res, streams,
+		func(s kintypes.StreamSummary) string { return "stream " + aws.ToString(s.StreamName) },
+		func(ctx context.Context, s kintypes.StreamSummary, out *Result) error {
+			return dataStream(ctx, t, client, s, out)
+		})
 }
 
 // listStreams pages through ListStreams by NextToken, or, where a server
@@ -92,7 +94,7 @@ func dataStream(ctx context.Context, t Target, client *kinesis.Client, s kintype
 			return nil
 		case denied(err):
 		case err != nil:
-			return fmt.Errorf("stream %s: %w", name, err)
+			return err
 		}
 		if err != nil {
 			break

@@ -7,7 +7,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -35,9 +34,6 @@ var lambdaListings = []listing{
 		"ec2:DescribeNetworkInterfaces"}},
 }
 
-// lambdaNotFound is the error code of a function deleted since it was listed.
-const lambdaNotFound = "ResourceNotFoundException"
-
 // collectFunctions lists the region's functions with their tags and
 // aliases, and the event source mappings that feed them.
 func collectFunctions(ctx context.Context, t Target) (Result, error) {
@@ -58,34 +54,26 @@ func collectFunctions(ctx context.Context, t Target) (Result, error) {
 			fns = append(fns, fn)
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, fns, func(ctx context.Context, fn lambdatypes.FunctionConfiguration) error {
-		one, err := function(ctx, t, client, fn)
-		mu.Lock()
-		res.Components = append(res.Components, one.Components...)
-		res.Relations = append(res.Relations, one.Relations...)
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("function %s: %w", aws.ToString(fn.FunctionName), err)
-		}
-		return nil
-	})
+	err := describeEach(ctx, &res, fns,
+		func(fn lambdatypes.FunctionConfiguration) string { return "function " + aws.ToString(fn.FunctionName) },
+		func(ctx context.Context, fn lambdatypes.FunctionConfiguration, out *Result) error {
+			return function(ctx, t, client, fn, out)
+		})
 	rels, esmErr := eventSourceMappings(ctx, client)
 	res.Relations = append(res.Relations, rels...)
 	return res, errors.Join(err, esmErr)
 }
 
-// function describes one function and its aliases. Without components, the
-// function was deleted since it was listed.
-func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatypes.FunctionConfiguration) (Result, error) {
-	var res Result
+// function describes one function and its aliases; a function deleted
+// since it was listed is left out.
+func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatypes.FunctionConfiguration, res *Result) error {
 	arn, name := aws.ToString(fn.FunctionArn), aws.ToString(fn.FunctionName)
 	var failures []error
 	tags := map[string]string{}
 	out, err := client.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
-	keep, failure := detailOutcome(err, lambdaNotFound)
+	keep, failure := detailOutcome(err)
 	if !keep {
-		return res, nil
+		return nil
 	}
 	failures = append(failures, failure)
 	if err == nil {
@@ -96,9 +84,9 @@ func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatyp
 	for ap.HasMorePages() {
 		page, err := ap.NextPage(ctx)
 		if err != nil {
-			keep, failure := detailOutcome(err, lambdaNotFound)
+			keep, failure := detailOutcome(err)
 			if !keep {
-				return res, nil
+				return nil
 			}
 			failures = append(failures, failure)
 			break
@@ -123,7 +111,7 @@ func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatyp
 			short: name, name: name + ":" + aws.ToString(a.Name), data: a}))
 		res.Relations = append(res.Relations, rel(aarn, arn, model.UsesService))
 	}
-	return res, errors.Join(failures...)
+	return errors.Join(failures...)
 }
 
 // inVPC tells whether a function runs in a VPC, and so has interfaces.

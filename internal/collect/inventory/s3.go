@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/awsconn"
@@ -148,15 +147,4 @@ func bucketRegion(constraint string) string {
 		return "eu-west-1"
 	}
 	return constraint
-}
-
-func isCode(err error, code string) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == code
-}
-
-// denied tells whether err is a missing permission.
-func denied(err error) bool {
-	outcome, _ := awsconn.Classify(err)
-	return err != nil && outcome == model.OutcomeDenied
 }

@@ -2,7 +2,6 @@ package inventory
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"strings"
 
@@ -51,9 +50,10 @@ func collectTopics(ctx context.Context, t Target) (Result, error) {
 	if err != nil && !denied(err) {
 		return res, err
 	}
-	err = describeEach(ctx, &res, arns, func(ctx context.Context, arn string, out *Result) error {
-		return topic(ctx, t, client, arn, subs[arn], out)
-	})
+	err = describeEach(ctx, &res, arns, func(arn string) string { return "topic " + arn },
+		func(ctx context.Context, arn string, out *Result) error {
+			return topic(ctx, t, client, arn, subs[arn], out)
+		})
 	return res, err
 }
 
@@ -90,7 +90,7 @@ func topic(ctx context.Context, t Target, client *sns.Client, arn string, subs [
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("topic %s: %w", arn, err)
+		return err
 	default:
 		data["Attributes"] = attrs.Attributes
 	}
@@ -101,7 +101,7 @@ func topic(ctx context.Context, t Target, client *sns.Client, arn string, subs [
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("topic %s: %w", arn, err)
+		return err
 	default:
 		for _, tag := range tg.Tags {
 			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)

@@ -3,7 +3,6 @@ package inventory
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"maps"
 	"net/url"
 	"path"
@@ -42,9 +41,10 @@ func collectQueues(ctx context.Context, t Target) (Result, error) {
 		}
 		urls = append(urls, page.QueueUrls...)
 	}
-	return res, describeEach(ctx, &res, urls, func(ctx context.Context, u string, out *Result) error {
-		return queue(ctx, t, client, u, out)
-	})
+	return res, describeEach(ctx, &res, urls, func(u string) string { return "queue " + u },
+		func(ctx context.Context, u string, out *Result) error {
+			return queue(ctx, t, client, u, out)
+		})
 }
 
 // queue describes one queue from its URL. Denied attributes or tags leave
@@ -68,7 +68,7 @@ func queue(ctx context.Context, t Target, client *sqs.Client, queueURL string, r
 	case denied(err):
 		attrs = &sqs.GetQueueAttributesOutput{}
 	case err != nil:
-		return fmt.Errorf("queue %s: %w", queueURL, err)
+		return err
 	default:
 		data["Attributes"] = queueAttributes(attrs.Attributes)
 		id = attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)]
@@ -83,7 +83,7 @@ func queue(ctx context.Context, t Target, client *sqs.Client, queueURL string, r
 		return nil
 	case denied(err):
 	case err != nil:
-		return fmt.Errorf("queue %s: %w", queueURL, err)
+		return err
 	default:
 		for k, v := range tg.Tags {
 			tags[k] = v

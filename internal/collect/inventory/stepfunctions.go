@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
@@ -41,10 +39,6 @@ var sfnListings = []listing{
 		"states:ListActivities", "states:ListTagsForResource"}},
 }
 
-// sfnNotFound are the error codes of a machine or activity deleted since
-// it was listed.
-var sfnNotFound = []string{"StateMachineDoesNotExist", "ActivityDoesNotExist", "ResourceNotFound"}
-
 // collectStateMachines lists the region's state machines, reads each one's
 // definition and tags (a bounded number at a time) and turns the
 // definition into states.
@@ -66,45 +60,31 @@ func collectStateMachines(ctx context.Context, t Target) (Result, error) {
 			machines = append(machines, m)
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, machines, func(ctx context.Context, m sfntypes.StateMachineListItem) error {
-		arn := aws.ToString(m.StateMachineArn)
-		var failures []error
-		var data any = m
-		desc, err := client.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: m.StateMachineArn})
-		keep, failure := detailOutcome(err, sfnNotFound...)
-		if !keep {
-			return nil
-		}
-		failures = append(failures, failure)
-		tags, keep, failure := sfnTags(ctx, client, arn)
-		if !keep {
-			return nil
-		}
-		failures = append(failures, failure)
-		one := Result{}
-		if err == nil {
-			data = desc
-			one = stateMachine(t, arn, desc)
-		}
-		one.Components = append(one.Components, t.component(resource{typ: typeStateMachine, id: arn, short: arn,
-			name: aws.ToString(m.Name), tags: tags, data: data}))
-		if err == nil {
-			if role := aws.ToString(desc.RoleArn); role != "" {
-				one.Relations = append(one.Relations, rel(arn, role, model.UsesService))
+	return res, describeEach(ctx, &res, machines,
+		func(m sfntypes.StateMachineListItem) string { return "state machine " + aws.ToString(m.Name) },
+		func(ctx context.Context, m sfntypes.StateMachineListItem, out *Result) error {
+			arn := aws.ToString(m.StateMachineArn)
+			var data any = m
+			desc, err := client.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: m.StateMachineArn})
+			keep, descFailure := detailOutcome(err)
+			if !keep {
+				return nil
 			}
-		}
-		mu.Lock()
-		res.Components = append(res.Components, one.Components...)
-		res.Relations = append(res.Relations, one.Relations...)
-		res.Malformed = append(res.Malformed, one.Malformed...)
-		mu.Unlock()
-		if err := errors.Join(failures...); err != nil {
-			return fmt.Errorf("state machine %s: %w", aws.ToString(m.Name), err)
-		}
-		return nil
-	})
-	return res, err
+			tags, keep, tagsFailure := sfnTags(ctx, client, arn)
+			if !keep {
+				return nil
+			}
+			if err == nil {
+				data = desc
+				*out = stateMachine(t, arn, desc)
+				if role := aws.ToString(desc.RoleArn); role != "" {
+					out.Relations = append(out.Relations, rel(arn, role, model.UsesService))
+				}
+			}
+			out.Components = append(out.Components, t.component(resource{typ: typeStateMachine, id: arn, short: arn,
+				name: aws.ToString(m.Name), tags: tags, data: data}))
+			return errors.Join(descFailure, tagsFailure)
+		})
 }
 
 // sfnTags reads the tags of a state machine or activity; keep is false for
@@ -113,7 +93,7 @@ func sfnTags(ctx context.Context, client *sfn.Client, arn string) (map[string]st
 	tags := map[string]string{}
 	out, err := client.ListTagsForResource(ctx, &sfn.ListTagsForResourceInput{ResourceArn: aws.String(arn)})
 	if err != nil {
-		keep, failure := detailOutcome(err, sfnNotFound...)
+		keep, failure := detailOutcome(err)
 		return tags, keep, failure
 	}
 	for _, tg := range out.Tags {
@@ -140,23 +120,17 @@ func collectActivities(ctx context.Context, t Target) (Result, error) {
 			activities = append(activities, a)
 		}
 	}
-	var mu sync.Mutex
-	err := forEachLimit(ctx, activities, func(ctx context.Context, a sfntypes.ActivityListItem) error {
-		arn := aws.ToString(a.ActivityArn)
-		tags, keep, err := sfnTags(ctx, client, arn)
-		if !keep {
-			return nil
-		}
-		c := t.component(resource{typ: typeActivity, id: arn, short: arn, name: aws.ToString(a.Name), tags: tags, data: a})
-		mu.Lock()
-		res.Components = append(res.Components, c)
-		mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("activity %s: %w", aws.ToString(a.Name), err)
-		}
-		return nil
-	})
-	return res, err
+	return res, describeEach(ctx, &res, activities,
+		func(a sfntypes.ActivityListItem) string { return "activity " + aws.ToString(a.Name) },
+		func(ctx context.Context, a sfntypes.ActivityListItem, out *Result) error {
+			arn := aws.ToString(a.ActivityArn)
+			tags, keep, err := sfnTags(ctx, client, arn)
+			if keep {
+				out.Components = append(out.Components, t.component(resource{typ: typeActivity, id: arn, short: arn,
+					name: aws.ToString(a.Name), tags: tags, data: a}))
+			}
+			return err
+		})
 }
 
 // aslMachine is the part of an Amazon States Language definition (or of a
