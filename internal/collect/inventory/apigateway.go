@@ -74,7 +74,8 @@ func collectRestAPIs(ctx context.Context, t Target) (Result, error) {
 			apis = append(apis, a)
 		}
 	}
-	return res, describeEach(ctx, &res, apis, func(a apigwtypes.RestApi) string { return "rest api " + aws.ToString(a.Id) },
+	return res, describeEach(ctx, &res, apis,
+		func(a apigwtypes.RestApi) string { return "rest api " + aws.ToString(a.Id) },
 		func(ctx context.Context, a apigwtypes.RestApi, out *Result) error {
 			return restAPI(ctx, t, client, a, out)
 		})

@@ -61,7 +61,8 @@ func collectAPIsV2(ctx context.Context, t Target) (Result, error) {
 		}
 		in.NextToken = out.NextToken
 	}
-	return res, describeEach(ctx, &res, apis, func(a apigw2types.Api) string { return "api " + aws.ToString(a.ApiId) },
+	return res, describeEach(ctx, &res, apis,
+		func(a apigw2types.Api) string { return "api " + aws.ToString(a.ApiId) },
 		func(ctx context.Context, a apigw2types.Api, out *Result) error {
 			return apiV2(ctx, t, client, a, out)
 		})

@@ -2,14 +2,10 @@ package inventory
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/partition"
@@ -25,9 +21,6 @@ var cloudformationListings = []listing{
 	{"cloudformation", "stacks", []string{typeStack}, regional, collectStacks, []string{
 		"cloudformation:DescribeStacks", "cloudformation:ListStackResources"}},
 }
-
-// stackWorkers bounds the stacks whose resources are listed at once.
-const stackWorkers = 4
 
 // refFromReference marks a resource type whose physical id is resolved by
 // Target.reference (a URL or an ARN).
@@ -110,44 +103,33 @@ func collectStacks(ctx context.Context, t Target) (Result, error) {
 			return res, err
 		}
 		for _, s := range page.Stacks {
-			if s.StackStatus != cfntypes.StackStatusDeleteComplete {
+			switch {
+			case s.StackStatus == cfntypes.StackStatusDeleteComplete:
+			case aws.ToString(s.StackId) == "":
+				res.malformed("cloudformation", aws.ToString(s.StackName), "stack without an id")
+			default:
 				stacks = append(stacks, s)
 			}
 		}
 	}
-	var (
-		mu     sync.Mutex
-		failed []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(stackWorkers)
-	for _, s := range stacks {
-		id := aws.ToString(s.StackId)
-		if id == "" {
-			res.malformed("cloudformation", aws.ToString(s.StackName), "stack without an id")
-			continue
-		}
-		g.Go(func() error {
-			rels, err := stackResources(gctx, t, client, id)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case isCode(err, "ValidationError"): // deleted since it was listed
+	return res, describeEach(ctx, &res, stacks,
+		func(s cfntypes.Stack) string { return "stack " + aws.ToString(s.StackName) },
+		func(ctx context.Context, s cfntypes.Stack, out *Result) error {
+			id := aws.ToString(s.StackId)
+			rels, err := stackResources(ctx, t, client, id)
+			if isCode(err, "ValidationError") { // CloudFormation's answer for a stack deleted since it was listed
 				return nil
-			case denied(err):
-				// The stack is still described, without its resources.
-			case err != nil:
-				failed = append(failed, fmt.Errorf("stack %s: %w", aws.ToString(s.StackName), err))
 			}
-			res.Components = append(res.Components, t.component(resource{
+			keep, failure := detailOutcome(err)
+			if !keep {
+				return nil
+			}
+			out.Components = append(out.Components, t.component(resource{
 				typ: typeStack, id: id, short: id, name: aws.ToString(s.StackName), tags: cfnTags(s.Tags), data: redactStack(s),
 			}))
-			res.Relations = append(res.Relations, rels...)
-			return nil
+			out.Relations = append(out.Relations, rels...)
+			return failure
 		})
-	}
-	g.Wait()
-	return res, errors.Join(append(failed, ctx.Err())...)
 }
 
 // stackResources relates a stack to every resource it created whose type

@@ -2,16 +2,13 @@ package inventory
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -27,9 +24,6 @@ var cloudfrontListings = []listing{
 		"cloudfront:ListDistributions", "cloudfront:ListTagsForResource"}},
 }
 
-// distributionTagWorkers bounds the ListTagsForResource calls in flight.
-const distributionTagWorkers = 8
-
 func collectDistributions(ctx context.Context, t Target) (Result, error) {
 	var res Result
 	client := cloudfront.NewFromConfig(t.Config)
@@ -40,48 +34,39 @@ func collectDistributions(ctx context.Context, t Target) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		if page.DistributionList != nil {
-			dists = append(dists, page.DistributionList.Items...)
-		}
-	}
-	var (
-		mu     sync.Mutex
-		failed []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(distributionTagWorkers)
-	for _, d := range dists {
-		arn := aws.ToString(d.ARN)
-		if arn == "" {
-			res.malformed("cloudfront", aws.ToString(d.Id), "distribution without an ARN")
+		if page.DistributionList == nil {
 			continue
 		}
-		g.Go(func() error {
-			out, err := client.ListTagsForResource(gctx, &cloudfront.ListTagsForResourceInput{Resource: aws.String(arn)})
+		for _, d := range page.DistributionList.Items {
+			if aws.ToString(d.ARN) == "" {
+				res.malformed("cloudfront", aws.ToString(d.Id), "distribution without an ARN")
+				continue
+			}
+			dists = append(dists, d)
+		}
+	}
+	return res, describeEach(ctx, &res, dists,
+		func(d cftypes.DistributionSummary) string { return "distribution " + aws.ToString(d.Id) },
+		func(ctx context.Context, d cftypes.DistributionSummary, out *Result) error {
 			tags := map[string]string{}
-			switch {
-			case isCode(err, "NoSuchResource"), isCode(err, "NoSuchDistribution"):
+			tg, err := client.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: d.ARN})
+			keep, failure := detailOutcome(err)
+			if !keep {
 				return nil
-			case denied(err):
-			case err != nil:
-				mu.Lock()
-				failed = append(failed, fmt.Errorf("distribution %s: tags: %w", aws.ToString(d.Id), err))
-				mu.Unlock()
-			case out.Tags != nil:
-				for _, tag := range out.Tags.Items {
+			}
+			if err == nil && tg.Tags != nil {
+				for _, tag := range tg.Tags.Items {
 					tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
 				}
 			}
 			comp, rels := t.distribution(d, tags)
-			mu.Lock()
-			defer mu.Unlock()
-			res.Components = append(res.Components, comp)
-			res.Relations = append(res.Relations, rels...)
+			out.Components = append(out.Components, comp)
+			out.Relations = append(out.Relations, rels...)
+			if failure != nil {
+				return fmt.Errorf("tags: %w", failure)
+			}
 			return nil
 		})
-	}
-	g.Wait()
-	return res, errors.Join(append(failed, ctx.Err())...)
 }
 
 // distribution describes a distribution: its DNS name and aliases are

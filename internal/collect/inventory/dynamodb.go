@@ -40,7 +40,8 @@ func collectTables(ctx context.Context, t Target) (Result, error) {
 		}
 		names = append(names, page.TableNames...)
 	}
-	return res, describeEach(ctx, &res, names, func(name string) string { return "table " + name },
+	return res, describeEach(ctx, &res, names,
+		func(name string) string { return "table " + name },
 		func(ctx context.Context, name string, out *Result) error {
 			return table(ctx, t, client, name, out)
 		})

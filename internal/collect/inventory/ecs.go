@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -42,11 +40,10 @@ var ecsListings = []listing{
 
 // Batch sizes of the ECS Describe calls (the API's maxima).
 const (
-	ecsClusterBatch   = 100
-	ecsServiceBatch   = 10
-	ecsTaskBatch      = 100
-	ecsInstanceBatch  = 100
-	ecsClusterWorkers = 4
+	ecsClusterBatch  = 100
+	ecsServiceBatch  = 10
+	ecsTaskBatch     = 100
+	ecsInstanceBatch = 100
 )
 
 // ecsAPI is the part of the ECS client the listing calls.
@@ -86,37 +83,20 @@ func collectECS(ctx context.Context, t Target) (Result, error) {
 		clusters = append(clusters, out.Clusters...)
 	}
 
-	var (
-		mu     sync.Mutex
-		failed []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(ecsClusterWorkers)
+	var active []ecstypes.Cluster
 	for _, c := range clusters {
-		arn := aws.ToString(c.ClusterArn)
-		if arn == "" {
+		switch {
+		case aws.ToString(c.ClusterArn) == "":
 			res.malformed("ecs", aws.ToString(c.ClusterName), "cluster without an ARN")
-			continue
+		case aws.ToString(c.Status) != "INACTIVE":
+			active = append(active, c)
 		}
-		if aws.ToString(c.Status) == "INACTIVE" {
-			continue
-		}
-		g.Go(func() error {
-			var cr Result
-			err := ecsCluster(gctx, t, client, c, &cr)
-			mu.Lock()
-			defer mu.Unlock()
-			res.Components = append(res.Components, cr.Components...)
-			res.Relations = append(res.Relations, cr.Relations...)
-			res.Malformed = append(res.Malformed, cr.Malformed...)
-			if err != nil {
-				failed = append(failed, fmt.Errorf("cluster %s: %w", arn, err))
-			}
-			return nil
-		})
 	}
-	g.Wait()
-	return res, errors.Join(append(failed, ctx.Err())...)
+	return res, describeEach(ctx, &res, active,
+		func(c ecstypes.Cluster) string { return "cluster " + aws.ToString(c.ClusterArn) },
+		func(ctx context.Context, c ecstypes.Cluster, out *Result) error {
+			return ecsCluster(ctx, t, client, c, out)
+		})
 }
 
 // ecsCluster describes one cluster with its services, tasks and container
@@ -125,18 +105,18 @@ func collectECS(ctx context.Context, t Target) (Result, error) {
 func ecsCluster(ctx context.Context, t Target, client ecsAPI, c ecstypes.Cluster, res *Result) error {
 	arn, name := aws.ToString(c.ClusterArn), aws.ToString(c.ClusterName)
 	services, err := ecsServices(ctx, t, client, arn, name, res)
-	if isCode(err, "ClusterNotFoundException") {
+	if gone(err) {
 		return nil
 	}
 	var errs []error
 	if err != nil {
 		errs = append(errs, fmt.Errorf("services: %w", err))
 	}
-	if err := ecsTasks(ctx, t, client, arn, name, services, res); err != nil && !isCode(err, "ClusterNotFoundException") {
+	if err := ecsTasks(ctx, t, client, arn, name, services, res); err != nil && !gone(err) {
 		errs = append(errs, fmt.Errorf("tasks: %w", err))
 	}
 	// Container instances only add relations: a denial leaves them out.
-	if err := ecsContainerInstances(ctx, client, arn, res); err != nil && !denied(err) && !isCode(err, "ClusterNotFoundException") {
+	if err := ecsContainerInstances(ctx, client, arn, res); err != nil && !denied(err) && !gone(err) {
 		errs = append(errs, fmt.Errorf("container instances: %w", err))
 	}
 	res.Components = append(res.Components, t.component(resource{

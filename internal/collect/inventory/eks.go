@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -31,9 +29,6 @@ var eksListings = []listing{
 		"eks:ListClusters", "eks:DescribeCluster", "eks:ListNodegroups", "eks:DescribeNodegroup"}},
 }
 
-// eksWorkers bounds the clusters described at once.
-const eksWorkers = 4
-
 func collectEKS(ctx context.Context, t Target) (Result, error) {
 	var res Result
 	client := eks.NewFromConfig(t.Config)
@@ -46,36 +41,18 @@ func collectEKS(ctx context.Context, t Target) (Result, error) {
 		}
 		names = append(names, page.Clusters...)
 	}
-	var (
-		mu     sync.Mutex
-		failed []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(eksWorkers)
-	for _, name := range names {
-		g.Go(func() error {
-			var cr Result
-			err := eksCluster(gctx, t, client, name, &cr)
-			mu.Lock()
-			defer mu.Unlock()
-			res.Components = append(res.Components, cr.Components...)
-			res.Relations = append(res.Relations, cr.Relations...)
-			res.Malformed = append(res.Malformed, cr.Malformed...)
-			if err != nil {
-				failed = append(failed, fmt.Errorf("cluster %s: %w", name, err))
-			}
-			return nil
+	return res, describeEach(ctx, &res, names,
+		func(name string) string { return "cluster " + name },
+		func(ctx context.Context, name string, out *Result) error {
+			return eksCluster(ctx, t, client, name, out)
 		})
-	}
-	g.Wait()
-	return res, errors.Join(append(failed, ctx.Err())...)
 }
 
 // eksCluster describes one cluster and its node groups. A cluster or node
 // group deleted since it was listed is left out.
 func eksCluster(ctx context.Context, t Target, client *eks.Client, name string, res *Result) error {
 	out, err := client.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(name)})
-	if isCode(err, "ResourceNotFoundException") {
+	if gone(err) {
 		return nil
 	}
 	if err != nil {
@@ -116,7 +93,7 @@ func eksCluster(ctx context.Context, t Target, client *eks.Client, name string, 
 	p := eks.NewListNodegroupsPaginator(client, &eks.ListNodegroupsInput{ClusterName: aws.String(name), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
-		if isCode(err, "ResourceNotFoundException") {
+		if gone(err) {
 			return nil
 		}
 		if err != nil {
@@ -128,7 +105,7 @@ func eksCluster(ctx context.Context, t Target, client *eks.Client, name string, 
 	for _, ng := range groups {
 		out, err := client.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(name), NodegroupName: aws.String(ng)})
 		switch {
-		case isCode(err, "ResourceNotFoundException"):
+		case gone(err):
 			continue
 		case err != nil:
 			errs = append(errs, fmt.Errorf("node group %s: %w", ng, err))

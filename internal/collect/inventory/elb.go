@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -33,8 +34,6 @@ const (
 	// elbTagBatch is how many load balancers or target groups one
 	// DescribeTags call may name.
 	elbTagBatch = 20
-	// elbDetailConcurrency bounds the per-resource detail calls in flight.
-	elbDetailConcurrency = 8
 )
 
 func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
@@ -55,7 +54,7 @@ func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
 			names = append(names, n)
 		}
 	}
-	tags, gone, tagErr := elbTags(ctx, names, func(ctx context.Context, batch []string) (map[string]map[string]string, error) {
+	tags, missing, tagErr := elbTags(ctx, names, func(ctx context.Context, batch []string) (map[string]map[string]string, error) {
 		out, err := client.DescribeTags(ctx, &elb.DescribeTagsInput{LoadBalancerNames: batch})
 		if err != nil {
 			return nil, err
@@ -77,7 +76,7 @@ func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
 			res.malformed("elasticloadbalancing:DescribeLoadBalancers", "", "no LoadBalancerName")
 			continue
 		}
-		if gone[name] {
+		if missing[name] {
 			continue
 		}
 		classicLB(t, lb, tags[name], ips[name], &res)
@@ -135,58 +134,46 @@ func lbInterfaceIPs(ctx context.Context, t Target) map[string][]string {
 // elbTags reads the tags of keys (load balancer names or ARNs) with fetch,
 // elbTagBatch keys per call. A batch that names a resource deleted since it
 // was listed fails as a whole; its keys are then read one by one, and those
-// not found are returned in gone. A denied call leaves its keys without tags;
-// any other failure leaves them without tags and is returned, so that the
-// listing is incomplete.
+// not found are returned in missing. A denied call leaves its keys without
+// tags; any other failure leaves them without tags and is returned, so that
+// the listing is incomplete.
 func elbTags(ctx context.Context, keys []string, fetch func(context.Context, []string) (map[string]map[string]string, error)) (
-	tags map[string]map[string]string, gone map[string]bool, err error) {
-	tags, gone = map[string]map[string]string{}, map[string]bool{}
-	var (
-		mu   sync.Mutex
-		errs []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(elbDetailConcurrency)
-	for start := 0; start < len(keys); start += elbTagBatch {
-		batch := keys[start:min(start+elbTagBatch, len(keys))]
-		g.Go(func() error {
-			got, err := fetch(gctx, batch)
-			if elbNotFound(err) && len(batch) > 1 {
-				got, err = map[string]map[string]string{}, nil
-				for _, k := range batch {
-					one, oneErr := fetch(gctx, []string{k})
-					switch {
-					case elbNotFound(oneErr):
-						mu.Lock()
-						gone[k] = true
-						mu.Unlock()
-					case oneErr != nil:
-						err = errors.Join(err, oneErr)
-					default:
-						got[k] = one[k]
-					}
+	tags map[string]map[string]string, missing map[string]bool, err error) {
+	tags, missing = map[string]map[string]string{}, map[string]bool{}
+	var mu sync.Mutex
+	batches := slices.Collect(slices.Chunk(keys, elbTagBatch))
+	name := func(batch []string) string {
+		if len(batch) == 1 {
+			return "tags of " + batch[0]
+		}
+		return fmt.Sprintf("tags of %s and %d more", batch[0], len(batch)-1)
+	}
+	err = forEach(ctx, batches, name, func(ctx context.Context, batch []string) error {
+		got, err := fetch(ctx, batch)
+		if gone(err) && len(batch) > 1 {
+			got, err = map[string]map[string]string{}, nil
+			for _, k := range batch {
+				one, oneErr := fetch(ctx, []string{k})
+				switch {
+				case gone(oneErr):
+					mu.Lock()
+					missing[k] = true
+					mu.Unlock()
+				case oneErr != nil:
+					err = errors.Join(err, oneErr)
+				default:
+					got[k] = one[k]
 				}
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case elbNotFound(err):
-				gone[batch[0]] = true
-			case err != nil && !denied(err):
-				errs = append(errs, fmt.Errorf("tags: %w", err))
-			}
-			for k, v := range got {
-				tags[k] = v
-			}
-			return nil
-		})
-	}
-	g.Wait()
-	return tags, gone, errors.Join(append(errs, ctx.Err())...)
-}
-
-// elbNotFound tells whether err says a load balancer or target group no
-// longer exists.
-func elbNotFound(err error) bool {
-	return isCode(err, "LoadBalancerNotFound") || isCode(err, "TargetGroupNotFound") || isCode(err, "AccessPointNotFound")
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		maps.Copy(tags, got)
+		keep, failure := detailOutcome(err)
+		if !keep {
+			missing[batch[0]] = true
+		}
+		return failure
+	})
+	return tags, missing, err
 }

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -92,61 +90,43 @@ func collectLoadBalancersV2(ctx context.Context, t Target) (Result, error) {
 	for i, lb := range lbs {
 		arns[i] = aws.ToString(lb.LoadBalancerArn)
 	}
-	tags, gone, tagErr := elbv2Tags(ctx, client, arns)
-	listeners, lgone, listenErr := describeListeners(ctx, client, arns)
+	tags, missing, tagErr := elbv2Tags(ctx, client, arns)
 	ips := lbInterfaceIPs(ctx, t)
-	for _, lb := range lbs {
-		arn := aws.ToString(lb.LoadBalancerArn)
-		if gone[arn] || lgone[arn] {
-			continue
-		}
-		_, suffix, _ := strings.Cut(arn, ":loadbalancer/")
-		loadBalancerV2(t, lb, tags[arn], listeners[arn], ips[suffix], &res)
-	}
-	return res, errors.Join(tagErr, listenErr)
-}
-
-// describeListeners reads the listeners of each load balancer, with a
-// bounded number of calls in flight. Load balancers deleted since they were
-// listed are returned in gone; a denied call leaves a load balancer without
-// listeners, any other failure too, and is returned.
-func describeListeners(ctx context.Context, client *elbv2.Client, arns []string) (map[string][]elbv2types.Listener, map[string]bool, error) {
-	var (
-		mu   sync.Mutex
-		out  = map[string][]elbv2types.Listener{}
-		gone = map[string]bool{}
-		errs []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(elbDetailConcurrency)
-	for _, arn := range arns {
-		g.Go(func() error {
-			var ls []elbv2types.Listener
-			p := elbv2.NewDescribeListenersPaginator(client, &elbv2.DescribeListenersInput{
-				LoadBalancerArn: aws.String(arn), PageSize: aws.Int32(elbPageSize)})
-			var err error
-			for p.HasMorePages() && err == nil {
-				var page *elbv2.DescribeListenersOutput
-				if page, err = p.NextPage(gctx); err == nil {
-					ls = append(ls, page.Listeners...)
-				}
+	err := describeEach(ctx, &res, lbs,
+		func(lb elbv2types.LoadBalancer) string { return "load balancer " + aws.ToString(lb.LoadBalancerArn) },
+		func(ctx context.Context, lb elbv2types.LoadBalancer, out *Result) error {
+			arn := aws.ToString(lb.LoadBalancerArn)
+			if missing[arn] {
+				return nil
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case elbNotFound(err):
-				gone[arn] = true
-			case denied(err):
-			case err != nil:
-				errs = append(errs, fmt.Errorf("listeners of %s: %w", arn, err))
-			default:
-				out[arn] = ls
+			listeners, err := lbListeners(ctx, client, arn)
+			keep, failure := detailOutcome(err)
+			if !keep {
+				return nil
+			}
+			_, suffix, _ := strings.Cut(arn, ":loadbalancer/")
+			loadBalancerV2(t, lb, tags[arn], listeners, ips[suffix], out)
+			if failure != nil {
+				return fmt.Errorf("listeners: %w", failure)
 			}
 			return nil
 		})
+	return res, errors.Join(tagErr, err)
+}
+
+// lbListeners reads the listeners of a load balancer; none when that fails.
+func lbListeners(ctx context.Context, client *elbv2.Client, arn string) ([]elbv2types.Listener, error) {
+	var ls []elbv2types.Listener
+	p := elbv2.NewDescribeListenersPaginator(client, &elbv2.DescribeListenersInput{
+		LoadBalancerArn: aws.String(arn), PageSize: aws.Int32(elbPageSize)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, page.Listeners...)
 	}
-	g.Wait()
-	return out, gone, errors.Join(append(errs, ctx.Err())...)
+	return ls, nil
 }
 
 // loadBalancerV2 adds a load balancer and its relations to res: its VPC, its
@@ -248,49 +228,31 @@ func collectTargetGroups(ctx context.Context, t Target) (Result, error) {
 	for i, tg := range tgs {
 		arns[i] = aws.ToString(tg.TargetGroupArn)
 	}
-	tags, gone, tagErr := elbv2Tags(ctx, client, arns)
-	health, hgone, healthErr := describeTargetHealth(ctx, client, arns)
-	for _, tg := range tgs {
-		arn := aws.ToString(tg.TargetGroupArn)
-		if gone[arn] || hgone[arn] {
-			continue
-		}
-		targetGroup(t, tg, tags[arn], health[arn], &res)
-	}
-	return res, errors.Join(tagErr, healthErr)
-}
-
-// describeTargetHealth reads the registered targets of each target group,
-// as describeListeners does the listeners.
-func describeTargetHealth(ctx context.Context, client *elbv2.Client, arns []string) (map[string][]elbv2types.TargetHealthDescription, map[string]bool, error) {
-	var (
-		mu   sync.Mutex
-		out  = map[string][]elbv2types.TargetHealthDescription{}
-		gone = map[string]bool{}
-		errs []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(elbDetailConcurrency)
-	for _, arn := range arns {
-		g.Go(func() error {
+	tags, missing, tagErr := elbv2Tags(ctx, client, arns)
+	err := describeEach(ctx, &res, tgs,
+		func(tg elbv2types.TargetGroup) string { return "target group " + aws.ToString(tg.TargetGroupArn) },
+		func(ctx context.Context, tg elbv2types.TargetGroup, out *Result) error {
+			arn := aws.ToString(tg.TargetGroupArn)
+			if missing[arn] {
+				return nil
+			}
 			// DescribeTargetHealth does not paginate: it answers every target.
-			h, err := client.DescribeTargetHealth(gctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case elbNotFound(err):
-				gone[arn] = true
-			case denied(err):
-			case err != nil:
-				errs = append(errs, fmt.Errorf("targets of %s: %w", arn, err))
-			default:
-				out[arn] = h.TargetHealthDescriptions
+			h, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+			keep, failure := detailOutcome(err)
+			if !keep {
+				return nil
+			}
+			var targets []elbv2types.TargetHealthDescription
+			if err == nil {
+				targets = h.TargetHealthDescriptions
+			}
+			targetGroup(t, tg, tags[arn], targets, out)
+			if failure != nil {
+				return fmt.Errorf("targets: %w", failure)
 			}
 			return nil
 		})
-	}
-	g.Wait()
-	return out, gone, errors.Join(append(errs, ctx.Err())...)
+	return res, errors.Join(tagErr, err)
 }
 
 // targetGroup adds a target group and its relations to res: its VPC, the

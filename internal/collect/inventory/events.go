@@ -67,7 +67,8 @@ func collectEventRules(ctx context.Context, t Target) (Result, error) {
 			in.NextToken = out.NextToken
 		}
 	}
-	return res, describeEach(ctx, &res, rules, func(r ebtypes.Rule) string { return "rule " + aws.ToString(r.Name) },
+	return res, describeEach(ctx, &res, rules,
+		func(r ebtypes.Rule) string { return "rule " + aws.ToString(r.Name) },
 		func(ctx context.Context, r ebtypes.Rule, out *Result) error {
 			return eventRule(ctx, t, client, r, out)
 		})

@@ -39,7 +39,8 @@ func collectDeliveryStreams(ctx context.Context, t Target) (Result, error) {
 		}
 		in.ExclusiveStartDeliveryStreamName = aws.String(out.DeliveryStreamNames[len(out.DeliveryStreamNames)-1])
 	}
-	return res, describeEach(ctx, &res, names, func(name string) string { return "delivery stream " + name },
+	return res, describeEach(ctx, &res, names,
+		func(name string) string { return "delivery stream " + name },
 		func(ctx context.Context, name string, out *Result) error {
 			return deliveryStream(ctx, t, client, name, out)
 		})

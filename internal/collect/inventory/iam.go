@@ -40,7 +40,8 @@ func collectRoles(ctx context.Context, t Target) (Result, error) {
 			roles = append(roles, r)
 		}
 	}
-	return res, describeEach(ctx, &res, roles, func(r iamtypes.Role) string { return "role " + aws.ToString(r.RoleName) },
+	return res, describeEach(ctx, &res, roles,
+		func(r iamtypes.Role) string { return "role " + aws.ToString(r.RoleName) },
 		func(ctx context.Context, r iamtypes.Role, out *Result) error {
 			tags, keep, err := roleTags(ctx, client, r)
 			if keep {

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53domains"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -39,8 +37,6 @@ var route53Listings = []listing{
 const (
 	// zoneTagBatch is ListTagsForResources' maximum of ids per call.
 	zoneTagBatch = 10
-	// zoneWorkers bounds the zones whose records are read at once.
-	zoneWorkers = 4
 )
 
 func collectHostedZones(ctx context.Context, t Target) (Result, error) {
@@ -53,15 +49,21 @@ func collectHostedZones(ctx context.Context, t Target) (Result, error) {
 		if err != nil {
 			return res, err
 		}
-		zones = append(zones, page.HostedZones...)
+		for _, z := range page.HostedZones {
+			if zoneID(aws.ToString(z.Id)) == "" {
+				res.malformed("route53", aws.ToString(z.Name), "hosted zone without an id")
+				continue
+			}
+			zones = append(zones, z)
+		}
 	}
 	var failed []error
-	ids := make([]string, 0, len(zones))
-	for _, z := range zones {
-		ids = append(ids, zoneID(aws.ToString(z.Id)))
+	ids := make([]string, len(zones))
+	for i, z := range zones {
+		ids[i] = zoneID(aws.ToString(z.Id))
 	}
 	tags := map[string]map[string]string{}
-	for batch := range slices.Chunk(slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return id == "" }), zoneTagBatch) {
+	for batch := range slices.Chunk(ids, zoneTagBatch) {
 		out, err := client.ListTagsForResources(ctx, &route53.ListTagsForResourcesInput{
 			ResourceType: r53types.TagResourceTypeHostedzone, ResourceIds: batch,
 		})
@@ -81,42 +83,31 @@ func collectHostedZones(ctx context.Context, t Target) (Result, error) {
 		}
 	}
 
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(zoneWorkers)
-	for i, z := range zones {
-		id := ids[i]
-		if id == "" {
-			res.malformed("route53", aws.ToString(z.Name), "hosted zone without an id")
-			continue
-		}
-		g.Go(func() error {
-			records, err := zoneRecords(gctx, client, aws.ToString(z.Id))
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case isCode(err, "NoSuchHostedZone"):
+	err := describeEach(ctx, &res, zones,
+		func(z r53types.HostedZone) string { return "hosted zone " + zoneID(aws.ToString(z.Id)) },
+		func(ctx context.Context, z r53types.HostedZone, out *Result) error {
+			id := zoneID(aws.ToString(z.Id))
+			records, err := zoneRecords(ctx, client, aws.ToString(z.Id))
+			keep, failure := detailOutcome(err)
+			if !keep {
 				return nil
-			case denied(err):
-				records = nil
-			case err != nil:
-				failed = append(failed, fmt.Errorf("hosted zone %s: records: %w", id, err))
 			}
 			data := toData(z)
 			data["Id"] = id
 			if records != nil {
 				data["ResourceRecordSets"] = records
 			}
-			res.Components = append(res.Components, t.component(resource{
+			out.Components = append(out.Components, t.component(resource{
 				typ: typeHostedZone, id: id, short: id, name: strings.TrimSuffix(aws.ToString(z.Name), "."),
 				tags: tags[id], data: data,
 			}))
-			res.Relations = append(res.Relations, t.recordTargets(id, records)...)
+			out.Relations = append(out.Relations, t.recordTargets(id, records)...)
+			if failure != nil {
+				return fmt.Errorf("records: %w", failure)
+			}
 			return nil
 		})
-	}
-	g.Wait()
-	return res, errors.Join(append(failed, ctx.Err())...)
+	return res, errors.Join(append(failed, err)...)
 }
 
 // zoneID strips the "/hostedzone/" prefix of a hosted zone id.

@@ -2,15 +2,11 @@ package inventory
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/model"
@@ -26,9 +22,6 @@ var s3Listings = []listing{
 	{"s3", "buckets", []string{typeBucket}, accountWide, collectBuckets, []string{
 		"s3:ListAllMyBuckets", "s3:GetBucketLocation", "s3:GetBucketTagging", "s3:GetBucketNotification"}},
 }
-
-// bucketDetailConcurrency bounds the per-bucket detail calls in flight.
-const bucketDetailConcurrency = 8
 
 // collectBuckets lists the account's buckets once (ListBuckets is account
 // wide) and keeps those whose region is one of the target's regions.
@@ -46,67 +39,50 @@ func collectBuckets(ctx context.Context, t Target) (Result, error) {
 		buckets = append(buckets, page.Buckets...)
 	}
 
-	var (
-		mu     sync.Mutex
-		failed []error
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(bucketDetailConcurrency)
-	for _, b := range buckets {
-		g.Go(func() error {
-			comp, rels, ok, err := bucket(gctx, t, client, b)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err != nil:
-				failed = append(failed, fmt.Errorf("bucket %s: %w", aws.ToString(b.Name), err))
-			case ok:
-				res.Components = append(res.Components, comp)
-				res.Relations = append(res.Relations, rels...)
-			}
-			return nil
-		})
-	}
-	g.Wait()
 	// A bucket whose details failed to read (other than by a denial) is left
-	// out and makes the listing incomplete, so the stored bucket is kept as it was instead of
-	// being deleted or stripped of its tags and notification relations.
-	return res, errors.Join(append(failed, ctx.Err())...)
+	// out and makes the listing incomplete, so the stored bucket is kept as
+	// it was instead of being deleted or stripped of its tags and
+	// notification relations.
+	return res, describeEach(ctx, &res, buckets,
+		func(b s3types.Bucket) string { return "bucket " + aws.ToString(b.Name) },
+		func(ctx context.Context, b s3types.Bucket, out *Result) error {
+			return bucket(ctx, t, client, b, out)
+		})
 }
 
-// bucket describes one bucket. It reports false for a bucket outside the
-// target's regions, or one deleted since the listing. A detail call that is
-// denied leaves its part out; any other failure (throttled, unreachable) is
-// returned, so that the bucket is left out and the listing is incomplete.
-func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket) (model.Component, []model.Relation, bool, error) {
+// bucket describes one bucket, unless it is outside the target's regions
+// or was deleted since the listing. A detail call that is denied leaves its
+// part out; any other failure (throttled, unreachable) is returned, and the
+// bucket left out.
+func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket, res *Result) error {
 	name := aws.ToString(b.Name)
 	region := aws.ToString(b.BucketRegion)
 	if region == "" {
 		loc, err := list.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: b.Name})
-		if isCode(err, "NoSuchBucket") {
-			return model.Component{}, nil, false, nil
+		if gone(err) {
+			return nil
 		}
 		if err != nil {
-			return model.Component{}, nil, false, err
+			return err
 		}
 		region = bucketRegion(string(loc.LocationConstraint))
 	}
 	if !slices.Contains(t.Regions, region) {
-		return model.Component{}, nil, false, nil
+		return nil
 	}
 	client := awsconn.NewS3(t.ConfigFor(region))
 	data := map[string]any{"Name": name, "CreationDate": b.CreationDate, "BucketRegion": region}
 	tags := map[string]string{}
 	tg, err := client.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: b.Name})
 	switch {
-	case isCode(err, "NoSuchBucket"):
-		return model.Component{}, nil, false, nil
+	case gone(err):
+		return nil
 	case isCode(err, "NoSuchTagSet"), denied(err):
 		// No tags, or no permission to read them: a lasting state, not a
 		// hiccup, so the bucket is still described (the status names the
 		// denied action).
 	case err != nil:
-		return model.Component{}, nil, false, err
+		return err
 	default:
 		for _, tag := range tg.TagSet {
 			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
@@ -116,12 +92,12 @@ func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket) (m
 	var rels []model.Relation
 	nc, err := client.GetBucketNotificationConfiguration(ctx, &s3.GetBucketNotificationConfigurationInput{Bucket: b.Name})
 	switch {
-	case isCode(err, "NoSuchBucket"):
-		return model.Component{}, nil, false, nil
+	case gone(err):
+		return nil
 	case denied(err):
 		nc = &s3.GetBucketNotificationConfigurationOutput{}
 	case err != nil:
-		return model.Component{}, nil, false, err
+		return err
 	default:
 		data["NotificationConfiguration"] = toData(nc)
 	}
@@ -134,8 +110,10 @@ func bucket(ctx context.Context, t Target, list *s3.Client, b s3types.Bucket) (m
 	for _, c := range nc.TopicConfigurations {
 		rels = append(rels, rel(id, aws.ToString(c.TopicArn), model.UsesService))
 	}
-	comp := t.component(resource{typ: typeBucket, id: id, short: name, name: name, region: region, tags: tags, data: data})
-	return comp, rels, true, nil
+	res.Components = append(res.Components, t.component(resource{typ: typeBucket, id: id, short: name, name: name,
+		region: region, tags: tags, data: data}))
+	res.Relations = append(res.Relations, rels...)
+	return nil
 }
 
 // bucketRegion maps a GetBucketLocation constraint to a region name.

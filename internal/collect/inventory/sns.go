@@ -50,7 +50,8 @@ func collectTopics(ctx context.Context, t Target) (Result, error) {
 	if err != nil && !denied(err) {
 		return res, err
 	}
-	err = describeEach(ctx, &res, arns, func(arn string) string { return "topic " + arn },
+	err = describeEach(ctx, &res, arns,
+		func(arn string) string { return "topic " + arn },
 		func(ctx context.Context, arn string, out *Result) error {
 			return topic(ctx, t, client, arn, subs[arn], out)
 		})

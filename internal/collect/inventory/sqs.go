@@ -41,7 +41,8 @@ func collectQueues(ctx context.Context, t Target) (Result, error) {
 		}
 		urls = append(urls, page.QueueUrls...)
 	}
-	return res, describeEach(ctx, &res, urls, func(u string) string { return "queue " + u },
+	return res, describeEach(ctx, &res, urls,
+		func(u string) string { return "queue " + u },
 		func(ctx context.Context, u string, out *Result) error {
 			return queue(ctx, t, client, u, out)
 		})
