@@ -68,8 +68,8 @@ func collectAPIsV2(ctx context.Context, t Target) (Result, error) {
 		})
 }
 
-// pages calls get with each page token until the last page; false when
-// the API was deleted since it was listed.
+// v2Pages calls get with each page token until the last page, and sorts
+// the error of a detail call as detailOutcome does.
 func v2Pages(get func(token *string) (*string, error)) (bool, error) {
 	var token *string
 	for {

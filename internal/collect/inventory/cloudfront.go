@@ -48,25 +48,31 @@ func collectDistributions(ctx context.Context, t Target) (Result, error) {
 	return res, describeEach(ctx, &res, dists,
 		func(d cftypes.DistributionSummary) string { return "distribution " + aws.ToString(d.Id) },
 		func(ctx context.Context, d cftypes.DistributionSummary, out *Result) error {
-			tags := map[string]string{}
-			tg, err := client.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: d.ARN})
+			tags, err := distributionTags(ctx, client, d.ARN)
 			keep, failure := detailOutcome(err)
 			if !keep {
 				return nil
 			}
-			if err == nil && tg.Tags != nil {
-				for _, tag := range tg.Tags.Items {
-					tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
-				}
-			}
 			comp, rels := t.distribution(d, tags)
 			out.Components = append(out.Components, comp)
 			out.Relations = append(out.Relations, rels...)
-			if failure != nil {
-				return fmt.Errorf("tags: %w", failure)
-			}
-			return nil
+			return failure
 		})
+}
+
+// distributionTags reads a distribution's tags; none when that fails.
+func distributionTags(ctx context.Context, client *cloudfront.Client, arn *string) (map[string]string, error) {
+	tags := map[string]string{}
+	out, err := client.ListTagsForResource(ctx, &cloudfront.ListTagsForResourceInput{Resource: arn})
+	if err != nil {
+		return tags, fmt.Errorf("tags: %w", err)
+	}
+	if out.Tags != nil {
+		for _, tag := range out.Tags.Items {
+			tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+	}
+	return tags, nil
 }
 
 // distribution describes a distribution: its DNS name and aliases are

@@ -106,10 +106,7 @@ func collectLoadBalancersV2(ctx context.Context, t Target) (Result, error) {
 			}
 			_, suffix, _ := strings.Cut(arn, ":loadbalancer/")
 			loadBalancerV2(t, lb, tags[arn], listeners, ips[suffix], out)
-			if failure != nil {
-				return fmt.Errorf("listeners: %w", failure)
-			}
-			return nil
+			return failure
 		})
 	return res, errors.Join(tagErr, err)
 }
@@ -122,7 +119,7 @@ func lbListeners(ctx context.Context, client *elbv2.Client, arn string) ([]elbv2
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("listeners: %w", err)
 		}
 		ls = append(ls, page.Listeners...)
 	}
@@ -236,23 +233,25 @@ func collectTargetGroups(ctx context.Context, t Target) (Result, error) {
 			if missing[arn] {
 				return nil
 			}
-			// DescribeTargetHealth does not paginate: it answers every target.
-			h, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+			targets, err := registeredTargets(ctx, client, arn)
 			keep, failure := detailOutcome(err)
 			if !keep {
 				return nil
 			}
-			var targets []elbv2types.TargetHealthDescription
-			if err == nil {
-				targets = h.TargetHealthDescriptions
-			}
 			targetGroup(t, tg, tags[arn], targets, out)
-			if failure != nil {
-				return fmt.Errorf("targets: %w", failure)
-			}
-			return nil
+			return failure
 		})
 	return res, errors.Join(tagErr, err)
+}
+
+// registeredTargets reads the targets of a target group; none when that
+// fails. DescribeTargetHealth does not paginate: it answers every target.
+func registeredTargets(ctx context.Context, client *elbv2.Client, arn string) ([]elbv2types.TargetHealthDescription, error) {
+	out, err := client.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	return out.TargetHealthDescriptions, nil
 }
 
 // targetGroup adds a target group and its relations to res: its VPC, the

@@ -102,10 +102,7 @@ func collectHostedZones(ctx context.Context, t Target) (Result, error) {
 				tags: tags[id], data: data,
 			}))
 			out.Relations = append(out.Relations, t.recordTargets(id, records)...)
-			if failure != nil {
-				return fmt.Errorf("records: %w", failure)
-			}
-			return nil
+			return failure
 		})
 	return res, errors.Join(append(failed, err)...)
 }
@@ -115,6 +112,8 @@ func zoneID(id string) string {
 	return strings.TrimPrefix(id, "/hostedzone/")
 }
 
+// zoneRecords reads a zone's records: all of them, or those read before
+// a call failed.
 func zoneRecords(ctx context.Context, client *route53.Client, zone string) ([]r53types.ResourceRecordSet, error) {
 	var out []r53types.ResourceRecordSet
 	p := route53.NewListResourceRecordSetsPaginator(client, &route53.ListResourceRecordSetsInput{
@@ -123,7 +122,7 @@ func zoneRecords(ctx context.Context, client *route53.Client, zone string) ([]r5
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return out, err
+			return out, fmt.Errorf("records: %w", err)
 		}
 		out = append(out, page.ResourceRecordSets...)
 	}
