@@ -199,9 +199,10 @@ func (p *Provider) newAccount(id string, part partition.Partition, roleARN strin
 
 // Config returns the cached aws.Config for a region of this account. Clients
 // made from it share the account's credentials, wait for the token bucket of
-// their (account, region, service) before every attempt and record every
-// call's outcome. For partition.Global the config is set to the partition's
-// global region, while outcomes and buckets are kept under "global".
+// their (account, region, service) before every attempt, fail on an answer
+// that is not whole (CheckAnswers) and record every call's outcome. For
+// partition.Global the config is set to the partition's global region, while
+// outcomes and buckets are kept under "global".
 func (a *Account) Config(region string) aws.Config {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -1,7 +1,8 @@
 // Package awsconn is skymap's access to AWS: base credentials, assumed roles
 // guarded by an ExternalId safety probe, one cached aws.Config per account and
 // region, endpoint overrides, adaptive retry, a client-side token bucket per
-// (account, region, service) and a record of every call's outcome.
+// (account, region, service), a check that every answer is whole and a
+// record of every call's outcome.
 package awsconn
 
 import (
@@ -35,6 +36,10 @@ var (
 	ErrAccessDenied = errors.New("access denied")
 	// ErrUnreachable: no response came back from the endpoint.
 	ErrUnreachable = errors.New("endpoint unreachable")
+	// ErrIncompleteAnswer: AWS answered a call with success, but the answer
+	// was empty, cut short, or not the document asked for (an HTML page).
+	// The SDK retries the call; this is the error of its last attempt.
+	ErrIncompleteAnswer = errors.New("incomplete answer")
 )
 
 // DefaultMaxAttempts is the number of attempts per call when Options.MaxAttempts is 0.
@@ -134,6 +139,8 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if cfg.Credentials != nil {
 		cfg.Credentials = baseCredentials{cfg.Credentials}
 	}
+	// In the base, so that STS's answers are checked too.
+	cfg.APIOptions = append(cfg.APIOptions, CheckAnswers)
 	if o.EndpointURL != "" {
 		cfg.BaseEndpoint = aws.String(o.EndpointURL)
 	}

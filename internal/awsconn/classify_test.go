@@ -75,6 +75,9 @@ func TestClassify(t *testing.T) {
 			model.OutcomeThrottled, "exceeded maximum number of attempts, 3, api error Throttling: m"},
 		{"server error", apiErr(500, "InternalError"),
 			model.OutcomeFailed, "https response error StatusCode: 500, RequestID: req-1, api error InternalError: msg"},
+		{"incomplete answer", opErr("EC2", "DescribeVpcs", httpErr(200, &smithy.DeserializationError{Err: refuse("empty body")})),
+			model.OutcomeFailed, "operation error EC2: DescribeVpcs, https response error StatusCode: 200, RequestID: req-1, " +
+				"deserialization failed, incomplete answer: empty body"},
 		{"plain error", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"),
 			model.OutcomeFailed, "dial tcp 127.0.0.1:1: connect: connection refused"},
 		{"access key ids are removed", errors.New("key AKIAIOSFODNN7EXAMPLE and ASIAIOSFODNN7EXAMPLE rejected"),
