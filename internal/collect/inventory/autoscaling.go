@@ -24,7 +24,7 @@ var autoscalingListings = []listing{
 
 func collectAutoScalingGroups(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(autoscaling.NewFromConfig(t.queryConfig()),
+	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(autoscaling.NewFromConfig(t.Config),
 		&autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)

@@ -20,10 +20,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/partition"
 )
@@ -74,7 +76,8 @@ func queryAnswer(action, inner string) string {
 		`</` + action + `Result><ResponseMetadata><RequestId>fake</RequestId></ResponseMetadata></` + action + `Response>`
 }
 
-// queryTarget is a target whose calls go to answers.
+// queryTarget is a target whose calls go to answers, checked as awsconn
+// checks every answer.
 func queryTarget(t *testing.T, answers queryServer) Target {
 	t.Helper()
 	srv := httptest.NewServer(answers)
@@ -82,6 +85,7 @@ func queryTarget(t *testing.T, answers queryServer) Target {
 	p, _ := partition.ByID("aws")
 	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAFAKE", "fake", ""),
+		APIOptions:  []func(*middleware.Stack) error{awsconn.CheckAnswers},
 		// Retries, as in a scan, but at once: the SDK sometimes closes a
 		// connection it still reads from and retries the call
 		// (aws/aws-sdk-go-v2#2737).

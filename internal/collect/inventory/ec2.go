@@ -1,22 +1,14 @@
 package inventory
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"errors"
-	"fmt"
-	"io"
 	"maps"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -69,7 +61,7 @@ var liveStates = []string{"pending", "running", "shutting-down", "stopping", "st
 
 func collectInstances(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := ec2.NewFromConfig(t.queryConfig())
+	client := ec2.NewFromConfig(t.Config)
 	// moto answers 500 to instance-state-code filters; state names work on both.
 	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
 		Filters:    []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: liveStates}},
@@ -157,7 +149,7 @@ func instance(t Target, in ec2types.Instance, res *Result) {
 
 func collectVPCs(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeVpcsPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeVpcsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -179,7 +171,7 @@ func collectVPCs(ctx context.Context, t Target) (Result, error) {
 
 func collectSubnets(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeSubnetsPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeSubnetsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -210,7 +202,7 @@ func collectSubnets(ctx context.Context, t Target) (Result, error) {
 
 func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeSecurityGroupsPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeSecurityGroupsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -240,7 +232,7 @@ func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
 func collectVPNGateways(ctx context.Context, t Target) (Result, error) {
 	var res Result
 	// DescribeVpnGateways does not paginate: it returns every gateway at once.
-	out, err := ec2.NewFromConfig(t.queryConfig()).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
+	out, err := ec2.NewFromConfig(t.Config).DescribeVpnGateways(ctx, &ec2.DescribeVpnGatewaysInput{})
 	if err != nil {
 		return res, err
 	}
@@ -272,7 +264,7 @@ func collectVPNGateways(ctx context.Context, t Target) (Result, error) {
 
 func collectInternetGateways(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeInternetGatewaysPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeInternetGatewaysInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeInternetGatewaysPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeInternetGatewaysInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -300,130 +292,4 @@ func collectInternetGateways(ctx context.Context, t Target) (Result, error) {
 		}
 	}
 	return res, nil
-}
-
-// queryConfig is the target's configuration for the services that answer
-// in XML (EC2, Elastic Load Balancing, Auto Scaling), with checkAnswers.
-func (t Target) queryConfig() aws.Config {
-	cfg := t.Config
-	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), checkAnswers)
-	return cfg
-}
-
-// checkAnswers makes a client fail a successful call whose answer is not
-// whole: it must start with a <Operation>Response element and end with its
-// end tag. The SDK reads an empty body, or one cut before its first element,
-// as an empty result, and stops reading an Elastic Load Balancing or Auto
-// Scaling answer once it has its result: a listing would take a cut answer
-// for a complete one, or for an estate where everything was deleted.
-func checkAnswers(s *middleware.Stack) error {
-	// answerStart runs before the operation's deserializer reads the body,
-	// answerEnd after it has read it all.
-	if err := s.Deserialize.Add(answerStart{}, middleware.After); err != nil {
-		return err
-	}
-	return s.Deserialize.Insert(answerEnd{}, "OperationDeserializer", middleware.Before)
-}
-
-type answerStart struct{}
-
-func (answerStart) ID() string { return "SkymapAnswerStart" }
-
-func (answerStart) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
-	middleware.DeserializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleDeserialize(ctx, in)
-	resp, ok := out.RawResponse.(*smithyhttp.Response)
-	if err != nil || !ok || resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		return out, md, err
-	}
-	root, head, err := rootElement(resp.Body)
-	// The operation's deserializer reads the answer from its start.
-	resp.Body = &answerBody{Reader: io.MultiReader(bytes.NewReader(head), resp.Body), Closer: resp.Body, root: root}
-	want := middleware.GetOperationName(ctx) + "Response"
-	switch {
-	case err != nil:
-		err = fmt.Errorf("read answer: %w", err)
-	case root == "":
-		err = errors.New("read answer: no XML element")
-	case want != "Response" && root[strings.LastIndexByte(root, ':')+1:] != want:
-		err = fmt.Errorf("read answer: root element %q, want %q", root, want)
-	}
-	if err != nil {
-		return out, md, &smithy.DeserializationError{Err: err, Snapshot: head}
-	}
-	return out, md, nil
-}
-
-type answerEnd struct{}
-
-func (answerEnd) ID() string { return "SkymapAnswerEnd" }
-
-func (answerEnd) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (
-	middleware.DeserializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleDeserialize(ctx, in)
-	if resp, ok := out.RawResponse.(*smithyhttp.Response); ok && err == nil {
-		if b, ok := resp.Body.(*answerBody); ok && !b.whole() {
-			err = &smithy.DeserializationError{Err: fmt.Errorf("read answer: cut before </%s>", b.root), Snapshot: b.tail}
-		}
-	}
-	return out, md, err
-}
-
-// answerBody is the body of an answer whose first element is root; it
-// keeps the last bytes read.
-type answerBody struct {
-	io.Reader
-	io.Closer
-	root string
-	tail []byte
-}
-
-func (b *answerBody) Read(p []byte) (int, error) {
-	n, err := b.Reader.Read(p)
-	b.tail = append(b.tail, p[:n]...)
-	if len(b.tail) > 1024 {
-		b.tail = append(b.tail[:0], b.tail[len(b.tail)-512:]...)
-	}
-	return n, err
-}
-
-// whole tells whether the body, read to its end, closed its first element.
-func (b *answerBody) whole() bool {
-	return bytes.HasSuffix(bytes.TrimRight(b.tail, " \t\r\n"), []byte("</"+b.root+">"))
-}
-
-// rootElement reads r up to the name of its first XML element, and returns
-// that name ("" when r ends before) and the bytes it read.
-func rootElement(r io.Reader) (string, []byte, error) {
-	var head []byte
-	buf := make([]byte, 512)
-	for {
-		n, err := r.Read(buf)
-		head = append(head, buf[:n]...)
-		if name, ok := firstElement(head); ok {
-			return name, head, nil
-		}
-		if err == io.EOF {
-			return "", head, nil
-		}
-		if err != nil {
-			return "", head, err
-		}
-	}
-}
-
-// firstElement returns the name of the first element of an XML document
-// once b holds all of it, skipping the declaration and comments.
-func firstElement(b []byte) (string, bool) {
-	for i := 0; i+1 < len(b); i++ {
-		if b[i] != '<' || b[i+1] == '?' || b[i+1] == '!' {
-			continue
-		}
-		end := bytes.IndexAny(b[i+1:], " \t\r\n/>")
-		if end < 0 {
-			return "", false
-		}
-		return string(b[i+1 : i+1+end]), true
-	}
-	return "", false
 }

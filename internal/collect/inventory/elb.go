@@ -38,7 +38,7 @@ const (
 
 func collectClassicLBs(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := elb.NewFromConfig(t.queryConfig())
+	client := elb.NewFromConfig(t.Config)
 	var lbs []elbtypes.LoadBalancerDescription
 	p := elb.NewDescribeLoadBalancersPaginator(client, &elb.DescribeLoadBalancersInput{PageSize: aws.Int32(elbPageSize)})
 	for p.HasMorePages() {

@@ -67,7 +67,7 @@ func elbv2Tags(ctx context.Context, client *elbv2.Client, arns []string) (map[st
 
 func collectLoadBalancersV2(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := elbv2.NewFromConfig(t.queryConfig())
+	client := elbv2.NewFromConfig(t.Config)
 	var lbs []elbv2types.LoadBalancer
 	p := elbv2.NewDescribeLoadBalancersPaginator(client, &elbv2.DescribeLoadBalancersInput{PageSize: aws.Int32(elbPageSize)})
 	for p.HasMorePages() {
@@ -205,7 +205,7 @@ func withoutSecrets(l elbv2types.Listener) elbv2types.Listener {
 
 func collectTargetGroups(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := elbv2.NewFromConfig(t.queryConfig())
+	client := elbv2.NewFromConfig(t.Config)
 	var tgs []elbv2types.TargetGroup
 	p := elbv2.NewDescribeTargetGroupsPaginator(client, &elbv2.DescribeTargetGroupsInput{PageSize: aws.Int32(elbPageSize)})
 	for p.HasMorePages() {

@@ -54,7 +54,7 @@ var vpcListings = []listing{
 // describeNATGateways returns the region's NAT gateways that are not deleted.
 func describeNATGateways(ctx context.Context, t Target) ([]ec2types.NatGateway, error) {
 	var out []ec2types.NatGateway
-	p := ec2.NewDescribeNatGatewaysPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeNatGatewaysInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeNatGatewaysPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeNatGatewaysInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -114,7 +114,7 @@ var goneAttachment = map[ec2types.TransitGatewayAttachmentState]bool{
 // resolves when that account is monitored.
 func collectTransitGateways(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	client := ec2.NewFromConfig(t.queryConfig())
+	client := ec2.NewFromConfig(t.Config)
 	p := ec2.NewDescribeTransitGatewaysPaginator(client, &ec2.DescribeTransitGatewaysInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -163,7 +163,7 @@ func collectTransitGateways(ctx context.Context, t Target) (Result, error) {
 
 func collectRouteTables(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeRouteTablesPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
+	p := ec2.NewDescribeRouteTablesPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -220,7 +220,7 @@ func routeTableRelations(rt ec2types.RouteTable) []model.Relation {
 
 func collectVolumes(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeVolumesPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeVolumesInput{MaxResults: aws.Int32(500)})
+	p := ec2.NewDescribeVolumesPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVolumesInput{MaxResults: aws.Int32(500)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -243,7 +243,7 @@ func collectVolumes(ctx context.Context, t Target) (Result, error) {
 // describeVPCEndpoints returns the region's VPC endpoints that are not deleted.
 func describeVPCEndpoints(ctx context.Context, t Target) ([]ec2types.VpcEndpoint, error) {
 	var out []ec2types.VpcEndpoint
-	p := ec2.NewDescribeVpcEndpointsPaginator(ec2.NewFromConfig(t.queryConfig()), &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)})
+	p := ec2.NewDescribeVpcEndpointsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
