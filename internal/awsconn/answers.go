@@ -15,15 +15,16 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// CheckAnswers adds to a client's stack the check every client of a
-// Provider carries: a successful answer must be whole (see answerBody). A
-// refused answer fails the call with an error that is ErrIncompleteAnswer,
-// retried like a server error. Adding the check to a stack that has it
-// already does nothing.
+// CheckAnswers adds to a client's stack the checks every client of a
+// Provider carries: a successful answer must be whole (see answerBody), and
+// must not name the page just asked for as the next one (see
+// checkPageToken). A refused answer fails the call with an error that is
+// ErrIncompleteAnswer (retried like a server error) or ErrRepeatedPageToken.
+// Adding the checks to a stack that has them already does nothing.
 //
 // The SDK takes an empty 200 answer, or an XML answer cut before its first
 // element, for an empty result, and stops reading a Query answer once it
-// has decoded the result: without this check a listing could take a cut
+// has decoded the result: without these checks a listing could take a cut
 // answer for an estate where everything was deleted.
 func CheckAnswers(s *middleware.Stack) error {
 	if _, ok := s.Deserialize.Get(answerEndID); ok {
@@ -45,7 +46,10 @@ func CheckAnswers(s *middleware.Stack) error {
 	} else {
 		err = s.Deserialize.Add(end, middleware.Before)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	return s.Initialize.Add(checkPageToken{}, middleware.After)
 }
 
 // Ids of SDK middlewares.

@@ -40,6 +40,9 @@ var (
 	// was empty, cut short, or not the document asked for (an HTML page).
 	// The SDK retries the call; this is the error of its last attempt.
 	ErrIncompleteAnswer = errors.New("incomplete answer")
+	// ErrRepeatedPageToken: an answer named the page asked for as the next
+	// page, so a paginator would read it forever. Retrying will not fix it.
+	ErrRepeatedPageToken = errors.New("next page token repeats the page asked for")
 )
 
 // DefaultMaxAttempts is the number of attempts per call when Options.MaxAttempts is 0.

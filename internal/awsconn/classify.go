@@ -48,8 +48,8 @@ var sdkThrottles = retry.IsErrorThrottles(retry.DefaultThrottles)
 // OutcomeDenied for a missing permission (detail names the IAM action when err
 // carries the operation), OutcomeThrottled when AWS throttled the call (to
 // the last retry), else OutcomeFailed with the error text as detail (an
-// answer refused as ErrIncompleteAnswer among them). Access key ids are
-// removed from the detail.
+// answer refused as ErrIncompleteAnswer or ErrRepeatedPageToken among them).
+// Access key ids are removed from the detail.
 func Classify(err error) (outcome, detail string) {
 	var op *smithy.OperationError
 	api := ""

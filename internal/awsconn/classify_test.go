@@ -2,6 +2,7 @@ package awsconn
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -78,6 +79,8 @@ func TestClassify(t *testing.T) {
 		{"incomplete answer", opErr("EC2", "DescribeVpcs", httpErr(200, &smithy.DeserializationError{Err: refuse("empty body")})),
 			model.OutcomeFailed, "operation error EC2: DescribeVpcs, https response error StatusCode: 200, RequestID: req-1, " +
 				"deserialization failed, incomplete answer: empty body"},
+		{"repeated page token", opErr("EC2", "DescribeVpcs", fmt.Errorf("%w: NextToken", ErrRepeatedPageToken)),
+			model.OutcomeFailed, "operation error EC2: DescribeVpcs, next page token repeats the page asked for: NextToken"},
 		{"plain error", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"),
 			model.OutcomeFailed, "dial tcp 127.0.0.1:1: connect: connection refused"},
 		{"access key ids are removed", errors.New("key AKIAIOSFODNN7EXAMPLE and ASIAIOSFODNN7EXAMPLE rejected"),
