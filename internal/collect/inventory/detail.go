@@ -43,8 +43,11 @@ func describeEach[T any](ctx context.Context, res *Result, items []T, name func(
 	})
 }
 
-// forEach is describeEach for a fan-out whose items yield something other
-// than a Result (tags read in batches): fn guards what it shares.
+// forEach calls fn for every item as describeEach does (bounded, each
+// error after its item's name, a panic turned into ErrUnexpectedAnswer),
+// for a fan-out whose items yield something other than a Result (ELB tags,
+// read in batches): fn guards what it shares. Listings start no goroutines
+// but through these two.
 func forEach[T any](ctx context.Context, items []T, name func(T) string, fn func(ctx context.Context, item T) error) error {
 	var (
 		mu   sync.Mutex

@@ -49,10 +49,36 @@ func TestDescribeEachPanickingItemFailsAlone(t *testing.T) {
 	}
 }
 
-// TestDescribeEachBoundedAndJoined checks that no more than
-// detailConcurrency items are described at once, and that every failure is
-// returned after its item's name.
-func TestDescribeEachBoundedAndJoined(t *testing.T) {
+// TestWorkerPanicLeavesListingIncomplete runs, as a scan does, a listing
+// one of whose detail workers panics: the listing returns the other items,
+// incomplete, instead of the panic ending the scan.
+func TestWorkerPanicLeavesListingIncomplete(t *testing.T) {
+	tg := Target{Account: "123456789012", Region: "eu-west-1"}
+	tk := task{l: listing{types: []string{typeQueue}, run: func(ctx context.Context, _ Target) (Result, error) {
+		var res Result
+		return res, describeEach(ctx, &res, []string{"q1", "q2", "q3"}, func(s string) string { return "queue " + s },
+			func(_ context.Context, s string, out *Result) error {
+				if s == "q2" {
+					panic("unexpected shape")
+				}
+				out.Components = append(out.Components, model.Component{ID: s, Type: typeQueue, Region: "eu-west-1"})
+				return nil
+			})
+	}}, t: tg}
+	res, err := runListing(t.Context(), tk)
+	if !errors.Is(err, ErrUnexpectedAnswer) || !strings.Contains(err.Error(), "queue q2: ") {
+		t.Errorf("err = %v, want ErrUnexpectedAnswer naming queue q2", err)
+	}
+	snaps := split(tk, res, err == nil)
+	if len(snaps) != 1 || snaps[0].Complete || len(snaps[0].Components) != 2 {
+		t.Errorf("snapshots %+v, want one incomplete with q1 and q3", snaps)
+	}
+}
+
+// TestForEachBoundedAndNamed checks that the fan-out under describeEach
+// runs no more than detailConcurrency items at once, and returns every
+// failure after its item's name.
+func TestForEachBoundedAndNamed(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	var (
 		mu             sync.Mutex
