@@ -90,7 +90,7 @@ func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwty
 	stages, err := client.GetStages(ctx, &apigateway.GetStagesInput{RestApiId: a.Id})
 	keep, failure := detailOutcome(err)
 	if !keep {
-		return nil
+		return failure
 	}
 	failures = append(failures, failure)
 	var resources []apigwtypes.Resource
@@ -101,7 +101,7 @@ func restAPI(ctx context.Context, t Target, client *apigateway.Client, a apigwty
 		if err != nil {
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			failures = append(failures, failure)
 			break

@@ -124,7 +124,7 @@ func apiV2(ctx context.Context, t Target, client *apigatewayv2.Client, a apigw2t
 	for _, call := range calls {
 		keep, failure := v2Pages(call)
 		if !keep {
-			return nil
+			return failure
 		}
 		failures = append(failures, failure)
 	}

@@ -122,7 +122,7 @@ func collectStacks(ctx context.Context, t Target) (Result, error) {
 			}
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			out.Components = append(out.Components, t.component(resource{
 				typ: typeStack, id: id, short: id, name: aws.ToString(s.StackName), tags: cfnTags(s.Tags), data: redactStack(s),

@@ -51,7 +51,7 @@ func collectDistributions(ctx context.Context, t Target) (Result, error) {
 			tags, err := distributionTags(ctx, client, d.ARN)
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			comp, rels := t.distribution(d, tags)
 			out.Components = append(out.Components, comp)

@@ -83,16 +83,16 @@ func recovering[T any](ctx context.Context, it T, fn func(context.Context, T) er
 
 // detailOutcome sorts the error of a detail call (tags, attributes,
 // sub-listings) about a listed resource: keep says whether the resource is
-// still described, failure is the error that makes the listing incomplete.
+// described in this scan, failure is the error that makes the listing
+// incomplete.
 //
 //   - no error, or denied: keep, no failure (a denial is a lasting state,
 //     which the call status reports);
 //   - gone, deleted since it was listed: drop, no failure;
-//   - any other (throttled, unreachable): keep, without what the call would
-//     have told, and fail.
-//
-// Listings that rather leave a resource out on any failure, so that its
-// stored description stays as it was, switch on gone and denied themselves.
+//   - any other (throttled, unreachable): drop, and fail. The listing is
+//     incomplete, so the engine keeps the resource as it was stored rather
+//     than overwriting it with a description missing what the call would
+//     have told (its tags, say): a hiccup never rewrites history.
 func detailOutcome(err error) (keep bool, failure error) {
 	switch {
 	case err == nil, denied(err):
@@ -100,7 +100,7 @@ func detailOutcome(err error) (keep bool, failure error) {
 	case gone(err):
 		return false, nil
 	}
-	return true, err
+	return false, err
 }
 
 // notFoundCodes are the error codes with which the services answer a call

@@ -125,9 +125,9 @@ func TestDetailOutcome(t *testing.T) {
 		{code("AccessDeniedException"), true, false},
 		{code("ResourceNotFoundException"), false, false},
 		{code("NoSuchEntity"), false, false},
-		{code("ValidationError"), true, true}, // CloudFormation's "gone", too general for the table
-		{code("ThrottlingException"), true, true},
-		{context.DeadlineExceeded, true, true},
+		{code("ValidationError"), false, true}, // CloudFormation's "gone", too general for the table
+		{code("ThrottlingException"), false, true},
+		{context.DeadlineExceeded, false, true},
 	} {
 		keep, failure := detailOutcome(tt.err)
 		if keep != tt.keep || (failure != nil) != tt.failures {

@@ -170,7 +170,7 @@ func elbTags(ctx context.Context, keys []string, fetch func(context.Context, []s
 		defer mu.Unlock()
 		maps.Copy(tags, got)
 		keep, failure := detailOutcome(err)
-		if !keep {
+		if !keep && failure == nil {
 			missing[batch[0]] = true
 		}
 		return failure

@@ -102,7 +102,7 @@ func collectLoadBalancersV2(ctx context.Context, t Target) (Result, error) {
 			listeners, err := lbListeners(ctx, client, arn)
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			_, suffix, _ := strings.Cut(arn, ":loadbalancer/")
 			loadBalancerV2(t, lb, tags[arn], listeners, ips[suffix], out)
@@ -236,7 +236,7 @@ func collectTargetGroups(ctx context.Context, t Target) (Result, error) {
 			targets, err := registeredTargets(ctx, client, arn)
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			targetGroup(t, tg, tags[arn], targets, out)
 			return failure

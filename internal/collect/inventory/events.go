@@ -85,7 +85,7 @@ func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebty
 		if err != nil {
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			failures = append(failures, failure)
 			break
@@ -106,7 +106,7 @@ func eventRule(ctx context.Context, t Target, client *eventbridge.Client, r ebty
 	out, err := client.ListTagsForResource(ctx, &eventbridge.ListTagsForResourceInput{ResourceARN: r.Arn})
 	keep, failure := detailOutcome(err)
 	if !keep {
-		return nil
+		return failure
 	}
 	failures = append(failures, failure)
 	if err == nil {

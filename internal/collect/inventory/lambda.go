@@ -73,7 +73,7 @@ func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatyp
 	out, err := client.ListTags(ctx, &lambda.ListTagsInput{Resource: fn.FunctionArn})
 	keep, failure := detailOutcome(err)
 	if !keep {
-		return nil
+		return failure
 	}
 	failures = append(failures, failure)
 	if err == nil {
@@ -86,7 +86,7 @@ func function(ctx context.Context, t Target, client *lambda.Client, fn lambdatyp
 		if err != nil {
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			failures = append(failures, failure)
 			break

@@ -90,7 +90,7 @@ func collectHostedZones(ctx context.Context, t Target) (Result, error) {
 			records, err := zoneRecords(ctx, client, aws.ToString(z.Id))
 			keep, failure := detailOutcome(err)
 			if !keep {
-				return nil
+				return failure
 			}
 			data := toData(z)
 			data["Id"] = id

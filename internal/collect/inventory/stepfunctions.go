@@ -68,11 +68,11 @@ func collectStateMachines(ctx context.Context, t Target) (Result, error) {
 			desc, err := client.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: m.StateMachineArn})
 			keep, descFailure := detailOutcome(err)
 			if !keep {
-				return nil
+				return descFailure
 			}
 			tags, keep, tagsFailure := sfnTags(ctx, client, arn)
 			if !keep {
-				return nil
+				return tagsFailure
 			}
 			if err == nil {
 				data = desc
