@@ -316,6 +316,9 @@ func seedFunctions(ctx context.Context, s *Seed, role, queueURL string) error {
 	// so the estate makes one as Lambda would describe it.
 	eni, err := ec2.NewFromConfig(s.Config).CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
 		SubnetId: aws.String(subnet), Groups: []string{sg}, Description: aws.String("AWS Lambda VPC ENI-" + demoAPIFn),
+		// A fixed address: one moto picks could be an instance's, which
+		// makes the placeholders ambiguous (and the build fail).
+		PrivateIpAddress: aws.String(lambdaENIAddress),
 	})
 	if err != nil {
 		return fmt.Errorf("create lambda interface: %w", err)
@@ -361,3 +364,8 @@ func lambdaZip() ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// lambdaENIAddress is the address of the demo function's interface, in
+// prod-private (10.0.2.0/24) and unused by the estate's instances (.10, .20)
+// and the spare interface (.50).
+const lambdaENIAddress = "10.0.2.60"
