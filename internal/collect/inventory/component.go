@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -166,6 +167,10 @@ func dataOf(v reflect.Value) any {
 	case reflect.Bool:
 		return v.Bool()
 	}
+	if v.Type() == timeType {
+		// What time.Time's MarshalJSON writes, without the round trip.
+		return v.Interface().(time.Time).Format(time.RFC3339Nano)
+	}
 	d := describeType(v.Type())
 	if d.selfEncoding {
 		if (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
@@ -245,7 +250,10 @@ func dataOf(v reflect.Value) any {
 	return viaJSON(v.Interface())
 }
 
-var stringType = reflect.TypeFor[string]()
+var (
+	stringType = reflect.TypeFor[string]()
+	timeType   = reflect.TypeFor[time.Time]()
+)
 
 // elemOf converts an element of a list, where JSON keeps nulls and empty
 // values in place.
