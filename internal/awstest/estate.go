@@ -164,7 +164,7 @@ func SampleEstate() Estate {
 					Subnets: []Subnet{{Name: "edge-a", CIDR: "10.10.1.0/24", AvailabilityZone: "us-east-1a", MapPublicIP: true,
 						Instances: []Instance{{Name: "edge-1", SecurityGroups: []string{"edge-web"},
 							Tags: env("production", "urn:host:/edge-1.shop.example.com")}}}},
-				}}},
+				}}, Services: []Seeder{QueueFanout("edge-jobs")}},
 			},
 			Buckets: []Bucket{
 				{Name: "skymap-demo-logs", Region: "eu-west-1", Tags: map[string]string{"purpose": "logs"},
@@ -185,7 +185,7 @@ func SampleEstate() Estate {
 				Subnets: []Subnet{{Name: "partner-a", CIDR: "10.20.1.0/24", AvailabilityZone: "eu-west-1a",
 					Instances: []Instance{{Name: "partner-1", SecurityGroups: []string{"partner-app"},
 						Tags: env("partner", "urn:host:/partner-1.partner.example.com")}}}},
-			}}}},
+			}}, Services: []Seeder{QueueFanout("partner-inbox")}}},
 			Buckets: []Bucket{{Name: "skymap-demo-partner-data", Region: "eu-west-1", Tags: map[string]string{"purpose": "exchange"}}},
 		},
 	}}

@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -259,4 +260,41 @@ func SeedMessaging(ctx context.Context, s *Seed) error {
 		return fmt.Errorf("create delivery stream clickstream-archive: %w", err)
 	}
 	return nil
+}
+
+// QueueFanout returns a Seeder of a topic that fans out to a queue with a
+// dead-letter queue, all named from prefix: the messaging of the estate's
+// other accounts and regions, so that scans see services beyond one
+// account-region.
+func QueueFanout(prefix string) Seeder {
+	return func(ctx context.Context, s *Seed) error {
+		if base := aws.ToString(s.Config.BaseEndpoint); base != "" {
+			if err := errors.Join(s.Add(base, "moto", "url"), s.Add(url.PathEscape(base), "moto", "url-escaped")); err != nil {
+				return err
+			}
+		}
+		q := sqs.NewFromConfig(s.Config)
+		if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(prefix + "-dlq")}); err != nil {
+			return fmt.Errorf("create queue %s-dlq: %w", prefix, err)
+		}
+		dlqARN := "arn:aws:sqs:" + s.Region + ":" + s.Account + ":" + prefix + "-dlq"
+		if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{
+			QueueName:  aws.String(prefix),
+			Attributes: map[string]string{"RedrivePolicy": `{"deadLetterTargetArn":"` + dlqARN + `","maxReceiveCount":"3"}`},
+			Tags:       map[string]string{"owner": prefix},
+		}); err != nil {
+			return fmt.Errorf("create queue %s: %w", prefix, err)
+		}
+		n := sns.NewFromConfig(s.Config)
+		topic, err := n.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(prefix + "-events")})
+		if err != nil {
+			return fmt.Errorf("create topic %s-events: %w", prefix, err)
+		}
+		sub, err := n.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
+			Endpoint: aws.String("arn:aws:sqs:" + s.Region + ":" + s.Account + ":" + prefix), ReturnSubscriptionArn: true})
+		if err != nil {
+			return fmt.Errorf("subscribe queue %s: %w", prefix, err)
+		}
+		return s.Add(aws.ToString(sub.SubscriptionArn), "subscription", prefix+"-events:sqs")
+	}
 }
