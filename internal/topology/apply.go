@@ -24,6 +24,12 @@ type prior struct {
 // and returns the versions. Its cost follows the size of the snapshots and
 // of what changed, not the size of the graph.
 func (g *Graph) Apply(ctx context.Context, cause string, snaps []model.Snapshot) ([]model.Version, error) {
+	return g.ApplyBy(ctx, cause, "", snaps)
+}
+
+// ApplyBy is Apply for a change someone made: actor (a CloudTrail user
+// identity ARN, say) is recorded in every version.
+func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.Snapshot) ([]model.Version, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now().UTC()
@@ -147,6 +153,9 @@ func (g *Graph) Apply(ctx context.Context, cause string, snaps []model.Snapshot)
 	versions, upserted, deleted := g.componentChanges(now, cause, priors, fresh)
 	ch.Upserted, ch.Deleted = upserted, deleted
 	versions = append(versions, g.relationChanges(now, cause, touched)...)
+	for i := range versions {
+		versions[i].Actor = actor
+	}
 	ch.Versions = versions
 
 	if g.store != nil {
