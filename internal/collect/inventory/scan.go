@@ -119,8 +119,8 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 }
 
 // Refresh re-runs the listings that produce any of types for one account,
-// in region (global listings when region is partition.Global; S3's account
-// wide listing for any region): the update a change event asks for. Each
+// in region (global listings whatever the region; S3's account-wide listing
+// for any of the account's regions): the update a change event asks for. Each
 // listing gives complete snapshots of its scopes, as in a full scan, so a
 // resource the event deleted is removed and a new one appears with its
 // relations. It returns what Scan returns, for those listings only.
@@ -140,7 +140,10 @@ func (s *Scanner) Refresh(ctx context.Context, account, region string, types []s
 	}
 	var picked []task
 	for _, tk := range ts {
-		inRegion := tk.t.Region == region || tk.l.where == accountWide && slices.Contains(tk.t.Regions, region)
+		// Global services answer events of the partition's global region
+		// (IAM's come from us-east-1): any region selects them.
+		inRegion := tk.t.Region == region || tk.l.where == global ||
+			tk.l.where == accountWide && slices.Contains(tk.t.Regions, region)
 		if inRegion && slices.ContainsFunc(tk.l.types, func(t string) bool { return slices.Contains(types, t) }) {
 			picked = append(picked, tk)
 		}
