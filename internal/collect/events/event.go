@@ -52,15 +52,17 @@ const APICall = "AWS API Call via CloudTrail"
 var ErrNotAnEvent = errors.New("not an EventBridge event or CloudTrail record")
 
 type envelope struct {
-	Version    string          `json:"version"`
-	ID         string          `json:"id"`
-	DetailType string          `json:"detail-type"`
-	Source     string          `json:"source"`
-	Account    string          `json:"account"`
-	Time       string          `json:"time"`
-	Region     string          `json:"region"`
-	Resources  []string        `json:"resources"`
-	Detail     json.RawMessage `json:"detail"`
+	Version    string `json:"version"`
+	ID         string `json:"id"`
+	DetailType string `json:"detail-type"`
+	Source     string `json:"source"`
+	Account    string `json:"account"`
+	Time       string `json:"time"`
+	Region     string `json:"region"`
+	// Resources is EventBridge's list of ARNs; a bare CloudTrail record
+	// has its own "resources" (objects), read only as an envelope's.
+	Resources json.RawMessage `json:"resources"`
+	Detail    json.RawMessage `json:"detail"`
 }
 
 type trailRecord struct {
@@ -91,7 +93,12 @@ func Parse(raw []byte) (Event, error) {
 	}
 	if env.DetailType != "" || env.Source != "" || looksLikeRecord(env.Detail) {
 		e := Event{ID: env.ID, DetailType: env.DetailType, Source: env.Source, Account: env.Account,
-			Region: env.Region, Resources: env.Resources, Detail: env.Detail}
+			Region: env.Region, Detail: env.Detail}
+		if len(env.Resources) > 0 {
+			if err := json.Unmarshal(env.Resources, &e.Resources); err != nil {
+				return Event{}, fmt.Errorf("parse event %s: resources: %w", env.ID, err)
+			}
+		}
 		e.Time, _ = time.Parse(time.RFC3339, env.Time)
 		if env.DetailType == APICall || looksLikeRecord(env.Detail) {
 			var r trailRecord
