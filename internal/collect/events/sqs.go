@@ -201,7 +201,12 @@ func (r *QueueReader) object(ctx context.Context, bucket, key string) (int, erro
 		return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
 	}
 	defer out.Body.Close()
-	n, err := Decode(out.Body, func(e Event) error { return r.Handle(ctx, e) })
+	body := &readRecorder{r: out.Body}
+	n, err := Decode(body, func(e Event) error { return r.Handle(ctx, e) })
+	if body.err != nil {
+		// The download failed, not the object: try the message again.
+		return n, fmt.Errorf("read s3://%s/%s: %w", bucket, key, body.err)
+	}
 	if err != nil {
 		return n, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
 	}
