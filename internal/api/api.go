@@ -71,6 +71,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/components", s.handle(s.components))
 	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
 	mux.Handle("GET /api/relations", s.handle(s.relations))
+	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
 		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)
@@ -193,6 +194,13 @@ type ComponentDetail struct {
 
 func (s *Server) component(r *http.Request) (any, error) {
 	ref := r.PathValue("id")
+	// An id never ends in /history unless it is one: a component known by
+	// the whole path wins.
+	if base, ok := historyRef(ref); ok {
+		if _, known := s.Graph.Lookup(ref); !known {
+			return s.history(r, base)
+		}
+	}
 	c, ok := s.Graph.Lookup(ref)
 	if !ok {
 		return nil, notFound("no component with id or identifier " + strconv.Quote(ref))

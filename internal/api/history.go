@@ -1,0 +1,130 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store"
+)
+
+// historySuffix ends the path of a component's history:
+// GET /api/components/{id}/history.
+const historySuffix = "/history"
+
+// HistoryList is the answer of GET /api/components/{id}/history and of
+// GET /api/changes: versions oldest first.
+type HistoryList struct {
+	Versions []model.Version `json:"versions"`
+}
+
+// history answers GET /api/components/{id}/history?from=&to=&limit=: every
+// version of the component, also one deleted since (by its id), newest
+// limit (default 100) of them.
+func (s *Server) history(r *http.Request, ref string) (any, error) {
+	if s.History == nil {
+		return nil, notFound("no history is kept")
+	}
+	id := ref
+	if c, ok := s.Graph.Lookup(ref); ok {
+		id = c.ID
+	}
+	q, err := versionQuery(r, 100)
+	if err != nil {
+		return nil, err
+	}
+	q.ID, q.Latest = id, true
+	vs, err := s.History.Versions(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return nil, notFound("no component or history with id or identifier " + strconv.Quote(ref))
+	}
+	return HistoryList{Versions: vs}, nil
+}
+
+// changes answers GET /api/changes?from=&to=&limit=&account=&type=&actor=:
+// the newest limit (default 1000) changes of components in the window,
+// oldest first, filtered by the component's account and type (of its state
+// after the change, or before it for a deletion) and by actor.
+func (s *Server) changes(r *http.Request) (any, error) {
+	if s.History == nil {
+		return nil, notFound("no history is kept")
+	}
+	q, err := versionQuery(r, 1000)
+	if err != nil {
+		return nil, err
+	}
+	q.Latest = true
+	p := r.URL.Query()
+	account, typ, actor := p.Get("account"), p.Get("type"), p.Get("actor")
+	vs, err := s.History.Versions(r.Context(), q)
+	if err != nil {
+		return nil, err
+	}
+	out := HistoryList{Versions: []model.Version{}}
+	for _, v := range vs {
+		if actor != "" && v.Actor != actor {
+			continue
+		}
+		if account != "" || typ != "" {
+			if v.Entity != "component" {
+				continue
+			}
+			state := v.State
+			if v.Change == model.Deleted {
+				// The state before the deletion: the version before it.
+				prev, err := s.History.Versions(r.Context(), store.VersionQuery{ID: v.ID, Until: v.Time.Add(time.Nanosecond), Latest: true, Limit: 2})
+				if err != nil {
+					return nil, err
+				}
+				for _, pv := range prev {
+					if pv.Seq < v.Seq && pv.State != nil {
+						state = pv.State
+					}
+				}
+			}
+			var c struct {
+				Account string `json:"account"`
+				Type    string `json:"type"`
+			}
+			if json.Unmarshal(state, &c) != nil || (account != "" && c.Account != account) || (typ != "" && c.Type != typ) {
+				continue
+			}
+		}
+		out.Versions = append(out.Versions, v)
+	}
+	return out, nil
+}
+
+// versionQuery reads from, to (RFC 3339) and limit.
+func versionQuery(r *http.Request, defLimit int) (store.VersionQuery, error) {
+	var q store.VersionQuery
+	limit, err := intParam(r, "limit", defLimit, 10000)
+	if err != nil {
+		return q, err
+	}
+	q.Limit = limit
+	for name, dst := range map[string]*time.Time{"from": &q.Since, "to": &q.Until} {
+		v := r.URL.Query().Get(name)
+		if v == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return q, badRequest(name + ": want an RFC 3339 time such as 2026-11-22T10:00:00Z, got " + strconv.Quote(v))
+		}
+		*dst = t
+	}
+	return q, nil
+}
+
+// historyRef tells whether a component path asks for history, and of what.
+func historyRef(ref string) (string, bool) {
+	base, ok := strings.CutSuffix(ref, historySuffix)
+	return base, ok && base != ""
+}

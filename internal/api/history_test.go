@@ -1,0 +1,90 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store/embedded"
+	"github.com/skymap/skymap/internal/topology"
+)
+
+func historyServer(t *testing.T) http.Handler {
+	t.Helper()
+	ctx := context.Background()
+	st, err := embedded.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	g := topology.New(nil, topology.WithStore(st))
+	sc := model.Scope{Account: "123456789012", Region: "eu-west-1", Type: "aws.ec2.instance"}
+	inst := func(id, name string) model.Component {
+		return model.Component{ID: id, Type: sc.Type, Name: name, Account: sc.Account, Region: sc.Region,
+			Identifiers: []string{"arn:aws:ec2:eu-west-1:123456789012:instance/" + id}}
+	}
+	subnet := model.Component{ID: "subnet-1", Type: "aws.ec2.subnet", Account: sc.Account, Region: sc.Region}
+	if _, err := g.Apply(ctx, "scan", []model.Snapshot{
+		{Scope: sc, Complete: true, Components: []model.Component{inst("i-1", "web"), inst("i-2", "db")}},
+		{Scope: model.Scope{Account: sc.Account, Region: sc.Region, Type: subnet.Type}, Complete: true, Components: []model.Component{subnet}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.ApplyBy(ctx, "event:e1 TerminateInstances", "arn:aws:iam::123456789012:user/ann", []model.Snapshot{
+		{Scope: sc, Complete: true, Components: []model.Component{inst("i-1", "web-renamed")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return (&Server{Graph: g, History: st, Status: func(context.Context) any { return nil }}).Handler()
+}
+
+// changesOf lists "id change actor" of a history answer.
+func changesOf(body map[string]any) []string {
+	out := []string{}
+	list, _ := body["versions"].([]any)
+	for _, v := range list {
+		m := v.(map[string]any)
+		actor, _ := m["actor"].(string)
+		out = append(out, m["id"].(string)+" "+m["change"].(string)+" "+actor)
+	}
+	return out
+}
+
+func TestHistoryAndChanges(t *testing.T) {
+	h := historyServer(t)
+	const ann = "arn:aws:iam::123456789012:user/ann"
+	tests := []struct {
+		path   string
+		status int
+		want   []string
+	}{
+		{"/api/components/i-1/history", 200, []string{"i-1 created ", "i-1 updated " + ann}},
+		{"/api/components/arn:aws:ec2:eu-west-1:123456789012:instance%2Fi-1/history", 200, []string{"i-1 created ", "i-1 updated " + ann}},
+		{"/api/components/i-2/history", 200, []string{"i-2 created ", "i-2 deleted " + ann}},
+		{"/api/components/i-1/history?limit=1", 200, []string{"i-1 updated " + ann}},
+		{"/api/components/nope/history", 404, nil},
+		{"/api/changes?actor=" + ann, 200, []string{"i-1 updated " + ann, "i-2 deleted " + ann}},
+		{"/api/changes?type=aws.ec2.subnet", 200, []string{"subnet-1 created "}},
+		{"/api/changes?type=aws.ec2.instance&account=123456789012", 200,
+			[]string{"i-1 created ", "i-2 created ", "i-1 updated " + ann, "i-2 deleted " + ann}},
+		{"/api/changes?account=999999999999", 200, []string{}},
+		{"/api/changes?from=2000-01-01T00:00:00Z&to=2001-01-01T00:00:00Z", 200, []string{}},
+		{"/api/changes?from=yesterday", 400, nil},
+	}
+	for _, tt := range tests {
+		status, body := get(t, h, tt.path)
+		if status != tt.status {
+			t.Errorf("GET %s: status %d, want %d: %v", tt.path, status, tt.status, body)
+			continue
+		}
+		if tt.want == nil {
+			continue
+		}
+		if d := cmp.Diff(tt.want, changesOf(body)); d != "" {
+			t.Errorf("GET %s (-want +got):\n%s", tt.path, d)
+		}
+	}
+}
