@@ -55,6 +55,7 @@ func commands() []command {
 		{"config", "check a config file: skymap config check --config FILE", runConfig},
 		{"scan", "run one full scan and print the topology", runScan},
 		{"serve", "scan on schedule and serve the API", runServe},
+		{"history", "print a component's history, from a running serve", runHistory},
 		{"iam-policy", "print the IAM policy skymap needs in monitored accounts", runIAMPolicy},
 	}
 }
