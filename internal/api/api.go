@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
@@ -29,9 +30,10 @@ type Graph interface {
 	Pending() []model.Relation
 }
 
-// History reads versions; *embedded.Store is one.
+// History reads versions and past maps; *embedded.Store is one.
 type History interface {
 	Versions(ctx context.Context, q store.VersionQuery) ([]model.Version, error)
+	TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error)
 }
 
 // Server holds what the handlers read. Status returns the document served at
@@ -72,6 +74,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
 	mux.Handle("GET /api/relations", s.handle(s.relations))
 	mux.Handle("GET /api/changes", s.handle(s.changes))
+	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
 		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)

@@ -128,3 +128,32 @@ func historyRef(ref string) (string, bool) {
 	base, ok := strings.CutSuffix(ref, historySuffix)
 	return base, ok && base != ""
 }
+
+// Topology is the answer of GET /api/topology: the map at a time.
+type Topology struct {
+	At         time.Time         `json:"at"`
+	Components []model.Component `json:"components"`
+	Relations  []model.Relation  `json:"relations"`
+}
+
+// topologyAt answers GET /api/topology?at=<RFC 3339>: the map as it was
+// then, from the history; without at, the map now.
+func (s *Server) topologyAt(r *http.Request) (any, error) {
+	v := r.URL.Query().Get("at")
+	if v == "" {
+		comps, _ := s.Graph.Select(nil, 0, -1)
+		return Topology{At: time.Now().UTC(), Components: comps, Relations: s.Graph.Relations()}, nil
+	}
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, badRequest("at: want an RFC 3339 time such as 2026-11-22T10:00:00Z, got " + strconv.Quote(v))
+	}
+	if s.History == nil {
+		return nil, notFound("no history is kept")
+	}
+	comps, rels, err := s.History.TopologyAt(r.Context(), at)
+	if err != nil {
+		return nil, err
+	}
+	return Topology{At: at.UTC(), Components: comps, Relations: rels}, nil
+}

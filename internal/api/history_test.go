@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -20,7 +21,8 @@ func historyServer(t *testing.T) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g := topology.New(nil, topology.WithStore(st))
+	now := t1
+	g := topology.New(nil, topology.WithStore(st), topology.WithClock(func() time.Time { return now }))
 	sc := model.Scope{Account: "123456789012", Region: "eu-west-1", Type: "aws.ec2.instance"}
 	inst := func(id, name string) model.Component {
 		return model.Component{ID: id, Type: sc.Type, Name: name, Account: sc.Account, Region: sc.Region,
@@ -33,6 +35,7 @@ func historyServer(t *testing.T) http.Handler {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	now = t2
 	if _, err := g.ApplyBy(ctx, "event:e1 TerminateInstances", "arn:aws:iam::123456789012:user/ann", []model.Snapshot{
 		{Scope: sc, Complete: true, Components: []model.Component{inst("i-1", "web-renamed")}},
 	}); err != nil {
@@ -40,6 +43,11 @@ func historyServer(t *testing.T) http.Handler {
 	}
 	return (&Server{Graph: g, History: st, Status: func(context.Context) any { return nil }}).Handler()
 }
+
+var (
+	t1 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	t2 = t1.Add(time.Hour)
+)
 
 // changesOf lists "id change actor" of a history answer.
 func changesOf(body map[string]any) []string {
@@ -86,5 +94,42 @@ func TestHistoryAndChanges(t *testing.T) {
 		if d := cmp.Diff(tt.want, changesOf(body)); d != "" {
 			t.Errorf("GET %s (-want +got):\n%s", tt.path, d)
 		}
+	}
+}
+
+func TestTopologyAt(t *testing.T) {
+	h := historyServer(t)
+	names := func(body map[string]any) []string {
+		out := []string{}
+		for _, c := range body["components"].([]any) {
+			m := c.(map[string]any)
+			out = append(out, m["id"].(string)+"="+m["name"].(string))
+		}
+		return out
+	}
+	tests := []struct {
+		at   string
+		want []string
+	}{
+		{"2026-11-22T09:59:59Z", []string{}},
+		{"2026-11-22T10:00:00Z", []string{"i-1=web", "i-2=db", "subnet-1="}},
+		{"2026-11-22T10:30:00Z", []string{"i-1=web", "i-2=db", "subnet-1="}},
+		{"2026-11-22T11:00:00Z", []string{"i-1=web-renamed", "subnet-1="}},
+	}
+	for _, tt := range tests {
+		status, body := get(t, h, "/api/topology?at="+tt.at)
+		if status != 200 {
+			t.Errorf("at %s: status %d: %v", tt.at, status, body)
+			continue
+		}
+		if d := cmp.Diff(tt.want, names(body)); d != "" {
+			t.Errorf("at %s (-want +got):\n%s", tt.at, d)
+		}
+	}
+	if status, body := get(t, h, "/api/topology"); status != 200 || len(names(body)) != 2 {
+		t.Errorf("the map now: %d %v", status, body)
+	}
+	if status, _ := get(t, h, "/api/topology?at=noon"); status != 400 {
+		t.Errorf("a bad time: status %d, want 400", status)
 	}
 }

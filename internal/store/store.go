@@ -25,6 +25,9 @@ type Topology interface {
 	LoadTopology(ctx context.Context) (*topology.State, error)
 	// Versions returns history entries matching q, oldest first.
 	Versions(ctx context.Context, q VersionQuery) ([]model.Version, error)
+	// TopologyAt returns the components and relations as they were at a
+	// time (relations with both ends written as component ids).
+	TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error)
 }
 
 // VersionQuery selects history entries. Zero fields do not filter.

@@ -171,3 +171,39 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 	}
 	return out, rows.Err()
 }
+
+// TopologyAt returns the components and relations as they were at a time:
+// for every component and relation, its newest version at or before at,
+// unless that version deleted it.
+func (s *Store) TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT v.entity, v.state FROM versions v
+		JOIN (SELECT MAX(seq) AS seq FROM versions WHERE time <= ? GROUP BY entity, id) m ON v.seq = m.seq
+		WHERE v.change != ? AND v.state IS NOT NULL ORDER BY v.id`, at.UnixNano(), model.Deleted)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query topology at %s: %w", at.Format(time.RFC3339), err)
+	}
+	defer rows.Close()
+	comps, rels := []model.Component{}, []model.Relation{}
+	for rows.Next() {
+		var entity, state string
+		if err := rows.Scan(&entity, &state); err != nil {
+			return nil, nil, fmt.Errorf("query topology at %s: %w", at.Format(time.RFC3339), err)
+		}
+		switch entity {
+		case topology.EntityComponent:
+			var c model.Component
+			if err := json.Unmarshal([]byte(state), &c); err != nil {
+				return nil, nil, fmt.Errorf("decode stored component: %w", err)
+			}
+			comps = append(comps, c)
+		case topology.EntityRelation:
+			var r model.Relation
+			if err := json.Unmarshal([]byte(state), &r); err != nil {
+				return nil, nil, fmt.Errorf("decode stored relation: %w", err)
+			}
+			rels = append(rels, r)
+		}
+	}
+	return comps, rels, rows.Err()
+}
