@@ -28,6 +28,12 @@ func buildBucket(ctx context.Context, m *Moto, account string, b Bucket) error {
 	if _, err := c.CreateBucket(ctx, in); err != nil {
 		return fmt.Errorf("create bucket %s: %w", b.Name, err)
 	}
+	if b.Versioning {
+		if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(b.Name),
+			VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
+			return fmt.Errorf("enable versioning of bucket %s: %w", b.Name, err)
+		}
+	}
 	if len(b.Tags) > 0 {
 		var tags []s3types.Tag
 		for _, k := range slices.Sorted(maps.Keys(b.Tags)) {

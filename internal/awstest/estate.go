@@ -91,8 +91,10 @@ type Instance struct {
 
 // Bucket is an S3 bucket of the account it is declared in.
 type Bucket struct {
-	Name          string
-	Region        string
+	Name   string
+	Region string
+	// Versioning enables versioning, as the log bucket of events needs.
+	Versioning    bool
 	Tags          map[string]string
 	Notifications []Notification
 }
@@ -172,6 +174,8 @@ func SampleEstate() Estate {
 						TargetARN: "arn:aws:sqs:eu-west-1:123456789012:skymap-demo-log-events",
 						Events:    []string{"s3:ObjectCreated:*"}}}},
 				{Name: "skymap-demo-assets", Region: "us-east-1", Tags: map[string]string{"purpose": "assets", "city": "Zürich"}},
+				// Where EventBridge events arrive through Firehose (the default name).
+				{Name: "stackstate-logs-123456789012", Region: "eu-west-1", Versioning: true},
 			},
 			Global: []Seeder{IAMRoles, SeedCloudFront, SeedRoute53},
 		},
@@ -186,7 +190,8 @@ func SampleEstate() Estate {
 					Instances: []Instance{{Name: "partner-1", SecurityGroups: []string{"partner-app"},
 						Tags: env("partner", "urn:host:/partner-1.partner.example.com")}}}},
 			}}, Services: []Seeder{QueueFanout("partner-inbox")}}},
-			Buckets: []Bucket{{Name: "skymap-demo-partner-data", Region: "eu-west-1", Tags: map[string]string{"purpose": "exchange"}}},
+			Buckets: []Bucket{{Name: "skymap-demo-partner-data", Region: "eu-west-1", Tags: map[string]string{"purpose": "exchange"}},
+				{Name: "stackstate-logs-111111111111", Region: "eu-west-1", Versioning: true}},
 		},
 	}}
 }
