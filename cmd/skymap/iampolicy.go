@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/inventory"
 )
 
@@ -13,7 +14,7 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	actions := slices.Clone(inventory.IAMActions())
+	actions := slices.Concat(inventory.IAMActions(), events.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

@@ -129,7 +129,8 @@ func serve(t *testing.T, cfgExtra, dir string) (addr string, stop func()) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
+		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a },
+			EventInterval: 200 * time.Millisecond})
 	}()
 	select {
 	case addr = <-ready:
@@ -202,6 +203,11 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 		}
 	}
 	stop()
+	// Credentials are assumed once per account, however many regions and
+	// listings (and event polls) use them.
+	if n := proxy.Calls("AssumeRole"); n != 2 {
+		t.Errorf("%d AssumeRole calls, want 2 (one per account)", n)
+	}
 
 	// Restart on the same data dir with AWS unreachable for assume-role: the
 	// stored map is served at once, no scan needed (the last is recent).
@@ -219,10 +225,12 @@ func TestServeKeepsMapAcrossRestartsAndFailedListings(t *testing.T) {
 	if detail.Component.Name != "skymap-demo-logs" || len(detail.History) != 1 || detail.History[0].Change != model.Created {
 		t.Errorf("bucket after restart: %+v with history %+v", detail.Component.Name, detail.History)
 	}
-	stop()
-	if n := proxy.Calls("AssumeRole"); n != 2 {
-		t.Errorf("%d AssumeRole calls, want 2 (one per account, first run only)", n)
+	var again StatusDoc
+	getJSON(t, "http://"+addr+"/api/status", &again)
+	if again.LastScan == nil || !again.LastScan.Started.Equal(st.LastScan.Started) {
+		t.Errorf("restart scanned again: last scan %+v, want the first run's (%v)", again.LastScan, st.LastScan.Started)
 	}
+	stop()
 }
 
 func TestServeFailedListingKeepsPreviousComponents(t *testing.T) {
@@ -237,7 +245,8 @@ func TestServeFailedListingKeepsPreviousComponents(t *testing.T) {
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a }})
+		done <- Serve(ctx, cfg, ServeOptions{DataDir: dir, Listen: "127.0.0.1:0", Ready: func(a string) { ready <- a },
+			EventInterval: 200 * time.Millisecond})
 	}()
 	defer func() {
 		cancel()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
@@ -48,6 +49,11 @@ type StatusDoc struct {
 	NextScan time.Time          `json:"next_scan"`
 	Accounts []AccountStatus    `json:"accounts"`
 	Calls    []model.CallStatus `json:"calls"`
+	// Events are the change-event feeds: which path each account and
+	// region uses, its expected delay and what went wrong.
+	Events []EventFeedStatus `json:"events"`
+	// EventStats count what the events did.
+	EventStats events.Stats `json:"event_stats"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -69,6 +75,8 @@ type ServeOptions struct {
 	Ready func(addr string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// EventInterval is how often change events are polled; 0 means 30 s.
+	EventInterval time.Duration
 }
 
 // Serve runs skymap as a service: it serves the API from the stored map at
@@ -102,7 +110,12 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if err != nil {
 		return err
 	}
-	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version}
+	interval := o.EventInterval
+	if interval <= 0 {
+		interval = 30 * time.Second
+	}
+	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
+	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version, feeds: feeds}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -134,6 +147,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		return srv.Shutdown(sctx)
 	})
 	eg.Go(func() error { return sch.Run(ctx) })
+	eg.Go(func() error { return feeds.Run(ctx) })
 	err = eg.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -150,6 +164,7 @@ type scheduler struct {
 	now     func() time.Time
 	opts    Options
 	version string
+	feeds   *eventFeeds
 
 	mu       sync.Mutex
 	scanning bool
@@ -265,8 +280,12 @@ func (s *scheduler) status(context.Context) any {
 	if calls == nil {
 		calls = []model.CallStatus{}
 	}
-	return StatusDoc{Version: s.version, Scanning: s.scanning, LastScan: s.last, NextScan: next,
-		Accounts: accountStates(calls), Calls: calls}
+	doc := StatusDoc{Version: s.version, Scanning: s.scanning, LastScan: s.last, NextScan: next,
+		Accounts: accountStates(calls), Calls: calls, Events: s.feeds.statuses()}
+	if s.feeds != nil {
+		doc.EventStats = s.feeds.updater.Stats()
+	}
+	return doc
 }
 
 // accountStates derives each account's integration state from call outcomes:

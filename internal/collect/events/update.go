@@ -107,3 +107,12 @@ func (u *Updater) logger() *slog.Logger {
 	}
 	return u.Logger
 }
+
+// IAMActions are the IAM actions following events needs in a monitored
+// account: reading (and, once handled, deleting) the EventBridge objects in
+// the log bucket, the queue pipelines, and the CloudTrail fallback.
+var IAMActions = []string{
+	"s3:GetBucketVersioning", "s3:ListBucket", "s3:GetObject", "s3:DeleteObject",
+	"sqs:ReceiveMessage", "sqs:DeleteMessage",
+	"cloudtrail:LookupEvents",
+}
