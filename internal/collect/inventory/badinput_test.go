@@ -86,6 +86,9 @@ func queryTarget(t *testing.T, answers queryServer) Target {
 	cfg := aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("AKIAFAKE", "fake", ""),
 		APIOptions:  []func(*middleware.Stack) error{awsconn.CheckAnswers},
+		// A connection per call: one the SDK closed early is never reused,
+		// which under load made every retry of a call fail alike.
+		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 		// Retries, as in a scan, but at once: the SDK sometimes closes a
 		// connection it still reads from and retries the call
 		// (aws/aws-sdk-go-v2#2737).
