@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -96,6 +97,19 @@ func queryTarget(t *testing.T, answers queryServer) Target {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
 				o.RateLimiter = ratelimit.None
+				// Under the race detector the SDK now and then fails to
+				// decode these tag-heavy answers (a read of a connection it
+				// closed, or "invalid UTF-8" in a body that is valid), also
+				// without skymap's answer check: retry those too. A scan
+				// meets the same as a failed, retried call.
+				o.MaxAttempts = 10
+				o.Retryables = append(slices.Clone(o.Retryables), retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+					var de *smithy.DeserializationError
+					if errors.As(err, &de) && !errors.Is(err, awsconn.ErrIncompleteAnswer) {
+						return aws.TrueTernary
+					}
+					return aws.UnknownTernary
+				}))
 			})
 		}}
 	return Target{Account: "123456789012", Partition: p, Region: "eu-west-1", Config: cfg, shared: &shared{}}
