@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
@@ -42,7 +43,14 @@ type Account struct {
 
 	mu      sync.Mutex
 	configs map[string]aws.Config
+	// enabled caches the account's enabled regions for regionsTTL: event
+	// feeds and refreshes ask for them far more often than they change.
+	enabled   []string
+	enabledAt time.Time
 }
+
+// regionsTTL is how long the enabled regions of an account are remembered.
+const regionsTTL = time.Hour
 
 // Account returns the access to one account, opening it on first use.
 // roleARN "" means the base credentials themselves (the account id comes from
@@ -255,6 +263,13 @@ func (a *Account) Regions(ctx context.Context, configured []string) ([]string, e
 }
 
 func (a *Account) enabledRegions(ctx context.Context) ([]string, error) {
+	a.mu.Lock()
+	if a.enabled != nil && time.Since(a.enabledAt) < regionsTTL {
+		out := slices.Clone(a.enabled)
+		a.mu.Unlock()
+		return out, nil
+	}
+	a.mu.Unlock()
 	client := ec2.NewFromConfig(a.Config(a.part.GlobalRegion))
 	out, err := client.DescribeRegions(ctx, &ec2.DescribeRegionsInput{})
 	if err != nil {
@@ -267,5 +282,8 @@ func (a *Account) enabledRegions(ctx context.Context) ([]string, error) {
 		}
 	}
 	slices.Sort(names)
+	a.mu.Lock()
+	a.enabled, a.enabledAt = slices.Clone(names), time.Now()
+	a.mu.Unlock()
 	return names, nil
 }
