@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/events"
@@ -22,12 +25,14 @@ import (
 const (
 	pathLogBucket  = "log-bucket"
 	pathCloudTrail = "cloudtrail"
+	pathQueue      = "sqs"
 )
 
 // Expected delays of each path, from a change in AWS to the map.
 var pathDelay = map[string]string{
 	pathLogBucket:  "about 90 s: Firehose buffers 60 s, skymap polls every 30 s",
 	pathCloudTrail: "up to 15 min: CloudTrail shows events up to 15 minutes late; skymap polls every 60 s",
+	pathQueue:      "seconds after delivery: skymap long-polls the queue",
 }
 
 // EventFeedStatus is the state of one account and region's event feed.
@@ -81,8 +86,17 @@ func newEventFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, g
 		updater: &events.Updater{Refresh: sc.Refresh, Apply: g.ApplyBy, Logger: opts.logger()}}
 }
 
-// Run polls every feed each interval until ctx is cancelled.
+// Run polls every feed each interval, and reads the configured event
+// queues continuously, until ctx is cancelled.
 func (f *eventFeeds) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, inst := range f.cfg.Instances {
+		if inst.EventsQueue != "" {
+			wg.Add(1)
+			go func() { defer wg.Done(); f.readQueue(ctx, inst) }()
+		}
+	}
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
 	for {
@@ -102,6 +116,9 @@ func (f *eventFeeds) Run(ctx context.Context) error {
 // next round).
 func (f *eventFeeds) round(ctx context.Context) error {
 	for _, inst := range f.cfg.Instances {
+		if inst.EventsQueue != "" {
+			continue // its queue brings its events
+		}
 		acct, err := f.prov.Account(ctx, inst.RoleARN)
 		if err != nil {
 			continue // the scan's status reports the account
@@ -215,4 +232,90 @@ func (f *eventFeeds) statuses() []EventFeedStatus {
 		return 0
 	})
 	return out
+}
+
+// readQueue reads an instance's event queue until ctx is cancelled. The
+// queue's region is the one its URL names, else the instance's first.
+func (f *eventFeeds) readQueue(ctx context.Context, inst config.Instance) {
+	key := "queue/" + inst.EventsQueue
+	f.mu.Lock()
+	fd := &feed{status: EventFeedStatus{Account: inst.Account, Path: pathQueue, ExpectedDelay: pathDelay[pathQueue],
+		Bucket: inst.LogBucket}}
+	f.feeds[key] = fd
+	f.mu.Unlock()
+	var r *events.QueueReader
+	for ctx.Err() == nil {
+		if r == nil {
+			acct, err := f.prov.Account(ctx, inst.RoleARN)
+			if err != nil {
+				f.setQueueStatus(fd, 0, err)
+				sleep(ctx, f.interval)
+				continue
+			}
+			region := queueRegion(inst)
+			f.mu.Lock()
+			fd.status.Region = region
+			f.mu.Unlock()
+			cfg := acct.Config(region)
+			r = &events.QueueReader{SQS: sqs.NewFromConfig(cfg), QueueURL: inst.EventsQueue, S3: awsconn.NewS3(cfg),
+				LogBucket: inst.LogBucket, Handle: f.updater.Handle, Logger: f.log}
+		}
+		rep, err := r.Poll(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		for _, b := range rep.Bad {
+			f.mu.Lock()
+			fd.status.BadObjects = append(fd.status.BadObjects, "message "+b.ID+": "+b.Err.Error())
+			if len(fd.status.BadObjects) > 20 {
+				fd.status.BadObjects = fd.status.BadObjects[len(fd.status.BadObjects)-20:]
+			}
+			f.mu.Unlock()
+		}
+		f.setQueueStatus(fd, rep.Events, err)
+		if err != nil {
+			sleep(ctx, f.interval) // do not spin on a queue that fails
+		}
+	}
+}
+
+func (f *eventFeeds) setQueueStatus(fd *feed, events int, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	prev := fd.status.Error
+	fd.status.LastPoll, fd.status.Events, fd.status.Error = time.Now().UTC(), fd.status.Events+events, ""
+	if err != nil {
+		fd.status.Error = err.Error()
+		if fd.status.Error != prev {
+			f.log.Warn("event queue", "queue", fd.status.Bucket, "err", err)
+		}
+	}
+}
+
+// queueRegion is the region an SQS queue URL names in its host
+// (sqs.<region>.amazonaws.com, or the legacy <region>.queue.amazonaws.com),
+// else the instance's first region.
+func queueRegion(inst config.Instance) string {
+	if u, err := url.Parse(inst.EventsQueue); err == nil {
+		for _, label := range strings.Split(u.Hostname(), ".") {
+			if label != partition.Global && label != partition.All && partition.KnownRegion("", label) {
+				return label
+			}
+		}
+	}
+	for _, r := range inst.Regions {
+		if r != partition.Global && r != partition.All {
+			return r
+		}
+	}
+	return "us-east-1"
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

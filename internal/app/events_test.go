@@ -11,8 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -81,12 +83,18 @@ func TestServeFollowsEvents(t *testing.T) {
 	if last.Change != model.Deleted || last.Actor != "arn:aws:iam::123456789012:user/ann" || last.Cause != "event:ev-1 DeleteQueue" {
 		t.Errorf("last version %+v, want a deletion by ann caused by ev-1", last)
 	}
-	var st StatusDoc
-	getJSON(t, "http://"+addr+"/api/status", &st)
+	// The feed's status is written when its poll ends, just after the change.
 	var feed *EventFeedStatus
-	for i, f := range st.Events {
-		if f.Account == "123456789012" && f.Region == "eu-west-1" {
-			feed = &st.Events[i]
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var st StatusDoc
+		getJSON(t, "http://"+addr+"/api/status", &st)
+		for i, f := range st.Events {
+			if f.Account == "123456789012" && f.Region == "eu-west-1" {
+				feed = &st.Events[i]
+			}
+		}
+		if feed != nil && feed.Events >= 1 {
+			break
 		}
 	}
 	if feed == nil || feed.Path != pathLogBucket || feed.Events < 1 || feed.Error != "" || feed.ExpectedDelay == "" {
@@ -94,5 +102,91 @@ func TestServeFollowsEvents(t *testing.T) {
 	}
 	if _, err := s3c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("stackstate-logs-123456789012"), Key: aws.String(key)}); err == nil {
 		t.Errorf("the object of a handled event is still in the bucket")
+	}
+}
+
+// TestServeFollowsAnEventQueue: with events_queue_url, serve reads the
+// account's events from that SQS queue (here an EventBridge event as the
+// message body) instead of polling the log bucket, and deletes the message
+// once the change is committed.
+func TestServeFollowsAnEventQueue(t *testing.T) {
+	m, _ := estate(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := m.Config(ctx, "eu-west-1", "123456789012")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	events, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("skymap-events")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := config.Parse([]byte(`
+init_config:
+  external_id: skymap-test-external-id
+instances:
+  - role_arn: arn:aws:iam::123456789012:role/StackStateAwsIntegrationRole
+    regions: [eu-west-1]
+    events_queue_url: ` + aws.ToString(events.QueueUrl) + `
+` + optOut))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, stop := serveConfig(t, conf, t.TempDir())
+	defer stop()
+	waitScan(t, addr, time.Time{})
+
+	url, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: url.QueueUrl}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"version":"0","id":"ev-q","detail-type":"AWS API Call via CloudTrail","source":"aws.sqs","account":"123456789012",` +
+		`"time":"2026-11-22T10:00:00Z","region":"eu-west-1","resources":[],"detail":{"eventID":"ct-q","eventSource":"sqs.amazonaws.com",` +
+		`"eventName":"DeleteQueue","awsRegion":"eu-west-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/bo"},` +
+		`"requestParameters":{"queueUrl":"` + aws.ToString(url.QueueUrl) + `"}}}`
+	sent := time.Now()
+	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: events.QueueUrl, MessageBody: aws.String(body)}); err != nil {
+		t.Fatal(err)
+	}
+	const queue = "arn:aws:sqs:eu-west-1:123456789012:orders"
+	for {
+		resp, err := http.Get("http://" + addr + "/api/components/" + queue)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			break
+		}
+		if time.Since(sent) > 30*time.Second {
+			t.Fatalf("the queue is still served %s after its event was sent", time.Since(sent))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("message to map: %s", time.Since(sent))
+	var st StatusDoc
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		getJSON(t, "http://"+addr+"/api/status", &st)
+		if len(st.Events) == 1 && st.Events[0].Events >= 1 {
+			break
+		}
+	}
+	if len(st.Events) != 1 || st.Events[0].Path != pathQueue || st.Events[0].Events != 1 || st.Events[0].Region != "eu-west-1" {
+		t.Errorf("event feeds %+v, want the queue alone with its event", st.Events)
+	}
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: events.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range attrs.Attributes {
+		if v != "0" {
+			t.Errorf("the event queue still holds messages: %s = %s", k, v)
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -124,7 +125,12 @@ func TestScanUnreachableEndpoint(t *testing.T) {
 // serve runs Serve until the returned stop is called and returns its address.
 func serve(t *testing.T, cfgExtra, dir string) (addr string, stop func()) {
 	t.Helper()
-	cfg := testConfig(t, cfgExtra)
+	return serveConfig(t, testConfig(t, cfgExtra), dir)
+}
+
+// serveConfig runs Serve on cfg and dir until stop is called.
+func serveConfig(t *testing.T, cfg *config.Config, dir string) (addr string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)

@@ -79,6 +79,10 @@ type Instance struct {
 	CollectionInterval time.Duration
 	// APIs are the APIs to collect (apis_to_run); empty means all of them.
 	APIs []API
+	// EventsQueue is events_queue_url: an SQS queue of EventBridge events
+	// or of the log bucket's object notifications, read instead of polling
+	// the log bucket; "" for none.
+	EventsQueue string
 	// LogBucket is log_bucket_name, default "stackstate-logs-<account>"; ""
 	// when neither it nor the account is known.
 	LogBucket string

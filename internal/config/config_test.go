@@ -249,3 +249,20 @@ func TestRunsAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestEventsQueueURL(t *testing.T) {
+	doc := func(q string) []byte {
+		return []byte("init_config:\n  external_id: abc123\ninstances:\n  - role_arn: arn:aws:iam::123456789012:role/r\n" +
+			"    regions: [eu-west-1]\n    events_queue_url: " + q + "\n")
+	}
+	cfg, err := Parse(doc("https://sqs.eu-west-1.amazonaws.com/123456789012/skymap-events"))
+	if err != nil || cfg.Instances[0].EventsQueue != "https://sqs.eu-west-1.amazonaws.com/123456789012/skymap-events" {
+		t.Fatalf("valid queue URL: %v, %+v", err, cfg)
+	}
+	for _, bad := range []string{"skymap-events", "arn:aws:sqs:eu-west-1:123456789012:q", "https://sqs.eu-west-1.amazonaws.com/q"} {
+		_, err := Parse(doc(bad))
+		if err == nil || !strings.Contains(err.Error(), "instances[0].events_queue_url") {
+			t.Errorf("events_queue_url %q: err %v, want one naming instances[0].events_queue_url", bad, err)
+		}
+	}
+}

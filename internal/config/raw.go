@@ -59,6 +59,7 @@ type rawInstance struct {
 	Tags                  []string          `yaml:"tags"`
 	ARNs                  map[string]string `yaml:"arns"`
 	InstanceName          string            `yaml:"instance_name"`          // skymap
+	EventsQueueURL        string            `yaml:"events_queue_url"`       // skymap
 	EmptyDefaultHostname  bool              `yaml:"empty_default_hostname"` // agent generic key, ignored
 	Service               string            `yaml:"service"`                // agent generic key, ignored
 }
@@ -154,6 +155,7 @@ func (in *rawInstance) instance() Instance {
 		Regions:            slices.Clone(in.Regions),
 		CollectionInterval: seconds(defaultCollectionInterval),
 		LogBucket:          in.LogBucketName,
+		EventsQueue:        in.EventsQueueURL,
 		FlowLogBucket:      in.FlowlogBucketName,
 	}
 	if s := cmp.Or(in.CollectionInterval, in.MinCollectionInterval); s != nil {

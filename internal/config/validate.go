@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -129,6 +130,12 @@ func (in *rawInstance) Validate() error {
 	} {
 		if b.name != "" && !validBucket(b.name) {
 			errs = append(errs, errorf(b.key, "%q is not a valid S3 bucket name", b.name))
+		}
+	}
+	if q := in.EventsQueueURL; q != "" {
+		if u, err := url.Parse(q); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
+			len(strings.Split(strings.Trim(u.Path, "/"), "/")) != 2 {
+			errs = append(errs, errorf("events_queue_url", "%q is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)", q))
 		}
 	}
 	for i, t := range in.Tags {
