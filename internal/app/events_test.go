@@ -62,20 +62,7 @@ func TestServeFollowsEvents(t *testing.T) {
 	}
 
 	const queue = "arn:aws:sqs:eu-west-1:123456789012:orders"
-	for {
-		resp, err := http.Get("http://" + addr + "/api/components/" + queue)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			break
-		}
-		if time.Since(written) > 20*time.Second {
-			t.Fatalf("the queue is still served %s after its event arrived", time.Since(written))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitGone(t, addr, queue, written, 20*time.Second)
 	t.Logf("event to map: %s", time.Since(written))
 	var hist struct{ Versions []model.Version }
 	getJSON(t, "http://"+addr+"/api/components/"+queue+"/history", &hist)
@@ -153,20 +140,7 @@ instances:
 		t.Fatal(err)
 	}
 	const queue = "arn:aws:sqs:eu-west-1:123456789012:orders"
-	for {
-		resp, err := http.Get("http://" + addr + "/api/components/" + queue)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusNotFound {
-			break
-		}
-		if time.Since(sent) > 30*time.Second {
-			t.Fatalf("the queue is still served %s after its event was sent", time.Since(sent))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitGone(t, addr, queue, sent, 30*time.Second)
 	t.Logf("message to map: %s", time.Since(sent))
 	var st StatusDoc
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -188,5 +162,25 @@ instances:
 		if v != "0" {
 			t.Errorf("the event queue still holds messages: %s = %s", k, v)
 		}
+	}
+}
+
+// waitGone waits until the API no longer serves component id, at most
+// within of since, when its change event became readable.
+func waitGone(t *testing.T, addr, id string, since time.Time, within time.Duration) {
+	t.Helper()
+	for {
+		resp, err := http.Get("http://" + addr + "/api/components/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNotFound {
+			return
+		}
+		if time.Since(since) > within {
+			t.Fatalf("%s is still served %s after its event became readable", id, time.Since(since))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
