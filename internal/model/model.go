@@ -78,8 +78,14 @@ func (s Scope) String() string { return s.Account + "/" + s.Region + "/" + s.Typ
 // Snapshot is what one collector saw of one scope. Relations are owned by the
 // scope that emitted them: a complete snapshot replaces them all.
 type Snapshot struct {
-	Scope      Scope
-	Complete   bool
+	Scope    Scope
+	Complete bool
+	// Only, in a snapshot that is not complete, names the resources (by id
+	// or identifier) a targeted re-describe covered: those of the scope it
+	// names but does not hold are gone, and the scope's relations from them
+	// are replaced by the snapshot's. Without Only, an incomplete snapshot
+	// adds and updates but removes nothing.
+	Only       []string
 	Components []Component
 	Relations  []Relation
 }

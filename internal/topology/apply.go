@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -30,6 +31,13 @@ func (g *Graph) Apply(ctx context.Context, cause string, snaps []model.Snapshot)
 // ApplyBy is Apply for a change someone made: actor (a CloudTrail user
 // identity ARN, say) is recorded in every version.
 func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.Snapshot) ([]model.Version, error) {
+	return g.ApplyLabelled(ctx, cause, func(v *model.Version) { v.Actor = actor }, snaps)
+}
+
+// ApplyLabelled is Apply where label may set each version's Cause and Actor
+// before the change is committed: several events applied at once give each
+// change to the event that asked for it.
+func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *model.Version), snaps []model.Snapshot) ([]model.Version, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now().UTC()
@@ -58,21 +66,53 @@ func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.
 	var dead []uint32
 	fresh := map[string]model.Component{} // what was put, with its Data
 
+	// covered holds, for each targeted snapshot (Only), every id and
+	// identifier of the resources it covered, before and after: the sources
+	// of the relations it replaces.
+	covered := make([]map[string]struct{}, len(snaps))
+	drop := func(n uint32) {
+		nd := g.nodes[n]
+		mark(nd.comp.ID)
+		mark(nd.comp.Identifiers...)
+		remember(nd.comp.ID)
+		g.remove(n)
+		dead = append(dead, n)
+	}
+
 	// Components first, so that relations resolve against the new state.
-	for _, s := range snaps {
+	for i, s := range snaps {
 		h := g.holder(s.Scope)
+		targeted := !s.Complete && len(s.Only) > 0
 		var seen map[string]struct{}
-		if s.Complete {
+		if s.Complete || targeted {
 			seen = make(map[string]struct{}, len(s.Components))
+		}
+		var cov map[string]struct{}
+		if targeted {
+			cov = make(map[string]struct{}, 4*len(s.Only))
+			covered[i] = cov
+			for _, ref := range s.Only {
+				cov[ref] = struct{}{}
+			}
+		}
+		cover := func(c model.Component) {
+			if cov != nil {
+				cov[c.ID] = struct{}{}
+				for _, x := range c.Identifiers {
+					cov[x] = struct{}{}
+				}
+			}
 		}
 		for _, c := range s.Components {
 			c = Normalize(c)
 			if seen != nil {
 				seen[c.ID] = struct{}{}
 			}
+			cover(c)
 			data := encodeData(c.Data)
 			if n, ok := g.byID[c.ID]; ok {
 				nd := g.nodes[n]
+				cover(nd.comp)
 				if nd.scope == h && sameComponent(nd.comp, c) && bytes.Equal(nd.data, data) {
 					continue
 				}
@@ -84,17 +124,23 @@ func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.
 			g.put(h, c, data)
 			fresh[c.ID] = c
 		}
-		if s.Complete {
+		switch {
+		case s.Complete:
 			for n := range h.ids {
-				nd := g.nodes[n]
-				if _, ok := seen[nd.comp.ID]; ok {
+				if _, ok := seen[g.nodes[n].comp.ID]; !ok {
+					drop(n)
+				}
+			}
+		case targeted:
+			for _, ref := range s.Only {
+				n := g.resolve(ref)
+				if n == 0 || g.nodes[n].scope != h {
 					continue
 				}
-				mark(nd.comp.ID)
-				mark(nd.comp.Identifiers...)
-				remember(nd.comp.ID)
-				g.remove(n)
-				dead = append(dead, n)
+				if _, ok := seen[g.nodes[n].comp.ID]; !ok {
+					cover(g.nodes[n].comp)
+					drop(n)
+				}
 			}
 		}
 	}
@@ -134,8 +180,9 @@ func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.
 	// Then each scope's raw relations.
 	ch := Change{Relations: map[model.Scope][]model.Relation{}}
 	priorRels := map[*holder][]model.Relation{}
-	for _, s := range snaps {
-		if !s.Complete && len(s.Relations) == 0 {
+	for i, s := range snaps {
+		cov := covered[i]
+		if !s.Complete && cov == nil && len(s.Relations) == 0 {
 			continue
 		}
 		h := g.holder(s.Scope)
@@ -144,7 +191,14 @@ func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.
 		}
 		rels := s.Relations
 		if !s.Complete {
-			rels = append(h.raw(), s.Relations...)
+			kept := h.raw()
+			if cov != nil {
+				kept = slices.DeleteFunc(kept, func(r model.Relation) bool {
+					_, ok := cov[r.Source]
+					return ok
+				})
+			}
+			rels = append(kept, s.Relations...)
 		}
 		g.setRelations(h, rels, touched)
 		ch.Relations[s.Scope] = h.raw()
@@ -153,8 +207,10 @@ func (g *Graph) ApplyBy(ctx context.Context, cause, actor string, snaps []model.
 	versions, upserted, deleted := g.componentChanges(now, cause, priors, fresh)
 	ch.Upserted, ch.Deleted = upserted, deleted
 	versions = append(versions, g.relationChanges(now, cause, touched)...)
-	for i := range versions {
-		versions[i].Actor = actor
+	if label != nil {
+		for i := range versions {
+			label(&versions[i])
+		}
 	}
 	ch.Versions = versions
 

@@ -99,6 +99,60 @@ func TestApply(t *testing.T) {
 			},
 		},
 		{
+			name: "targeted snapshot updates, deletes and re-relates only what it names",
+			steps: []step{
+				{
+					snaps: []model.Snapshot{
+						{Scope: scInst, Complete: true,
+							Components: []model.Component{comp("i-1", "aws.ec2.instance", "arn:i-1"), comp("i-2", "aws.ec2.instance"), comp("i-3", "aws.ec2.instance")},
+							Relations:  []model.Relation{rel("i-1", "subnet-1"), rel("i-2", "subnet-1"), rel("i-3", "subnet-1")}},
+						{Scope: scSubnet, Complete: true, Components: []model.Component{comp("subnet-1", "aws.ec2.subnet"), comp("subnet-2", "aws.ec2.subnet")}},
+					},
+					wantChanges: []change{
+						{"component", "i-1", "created"}, {"component", "i-2", "created"}, {"component", "i-3", "created"},
+						{"component", "subnet-1", "created"}, {"component", "subnet-2", "created"},
+						{"relation", "i-1|uses-service|subnet-1", "created"}, {"relation", "i-2|uses-service|subnet-1", "created"},
+						{"relation", "i-3|uses-service|subnet-1", "created"},
+					},
+					wantRels: []model.Relation{
+						{Source: "i-1", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-2", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-3", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+					},
+					wantIDs: []string{"i-1", "i-2", "i-3", "subnet-1", "subnet-2"},
+				},
+				{
+					// i-1 (named by its ARN) moved subnet, i-2 is gone, a new
+					// i-4 appeared; i-3, not named, keeps its relation.
+					snaps: []model.Snapshot{{Scope: scInst, Only: []string{"arn:i-1", "i-2", "i-4"},
+						Components: []model.Component{comp("i-1", "aws.ec2.instance", "arn:i-1"), comp("i-4", "aws.ec2.instance")},
+						Relations:  []model.Relation{rel("i-1", "subnet-2"), rel("i-4", "subnet-2")}}},
+					wantChanges: []change{
+						{"component", "i-2", "deleted"}, {"component", "i-4", "created"},
+						{"relation", "i-1|uses-service|subnet-1", "deleted"}, {"relation", "i-1|uses-service|subnet-2", "created"},
+						{"relation", "i-2|uses-service|subnet-1", "deleted"}, {"relation", "i-4|uses-service|subnet-2", "created"},
+					},
+					wantRels: []model.Relation{
+						{Source: "i-1", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-3", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-4", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+					},
+					wantIDs: []string{"i-1", "i-3", "i-4", "subnet-1", "subnet-2"},
+				},
+				{
+					// A name of another scope's component is not this scope's to delete.
+					snaps:       []model.Snapshot{{Scope: scInst, Only: []string{"subnet-1"}}},
+					wantChanges: []change{},
+					wantRels: []model.Relation{
+						{Source: "i-1", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-3", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-4", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+					},
+					wantIDs: []string{"i-1", "i-3", "i-4", "subnet-1", "subnet-2"},
+				},
+			},
+		},
+		{
 			name: "deleting an end turns its relation back to pending",
 			steps: []step{
 				{
@@ -247,5 +301,29 @@ func TestSharedIdentifierResolvesDeterministically(t *testing.T) {
 		if c, _ := g.Lookup("shared"); c.ID != "m" {
 			t.Errorf("after a failed commit shared resolves to %q, want m", c.ID)
 		}
+	}
+}
+
+func TestApplyLabelledNamesEachChange(t *testing.T) {
+	g := New(nil, WithClock(fixedClock()))
+	label := func(v *model.Version) {
+		if v.ID == "i-2" {
+			v.Cause, v.Actor = "event:2", "bob"
+		} else {
+			v.Actor = "ann"
+		}
+	}
+	vs, err := g.ApplyLabelled(context.Background(), "event:1", label, []model.Snapshot{{Scope: scInst, Only: []string{"i-1", "i-2"},
+		Components: []model.Component{comp("i-1", "aws.ec2.instance"), comp("i-2", "aws.ec2.instance")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]string{}
+	for _, v := range vs {
+		got[v.ID] = [2]string{v.Cause, v.Actor}
+	}
+	want := map[string][2]string{"i-1": {"event:1", "ann"}, "i-2": {"event:2", "bob"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("causes and actors (-want +got):\n%s", d)
 	}
 }
