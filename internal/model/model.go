@@ -83,7 +83,7 @@ type Snapshot struct {
 	// Only, in a snapshot that is not complete, names the resources (by id
 	// or identifier) a targeted re-describe covered: those of the scope it
 	// names but does not hold are gone, and the scope's relations from them
-	// are replaced by the snapshot's. Without Only, an incomplete snapshot
+	// (or to them from outside the scope) are replaced by the snapshot's. Without Only, an incomplete snapshot
 	// adds and updates but removes nothing.
 	Only       []string
 	Components []Component

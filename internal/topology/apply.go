@@ -67,7 +67,7 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 	fresh := map[string]model.Component{} // what was put, with its Data
 
 	// covered holds, for each targeted snapshot (Only), every id and
-	// identifier of the resources it covered, before and after: the sources
+	// identifier of the resources it covered, before and after: the ends
 	// of the relations it replaces.
 	covered := make([]map[string]struct{}, len(snaps))
 	drop := func(n uint32) {
@@ -194,8 +194,14 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 			kept := h.raw()
 			if cov != nil {
 				kept = slices.DeleteFunc(kept, func(r model.Relation) bool {
-					_, ok := cov[r.Source]
-					return ok
+					if _, ok := cov[r.Source]; ok {
+						return true
+					}
+					// A relation to a covered resource from outside the
+					// scope (VPC -> its security group) is the covered
+					// resource's too.
+					_, ok := cov[r.Target]
+					return ok && !g.ownedBy(r.Source, h)
 				})
 			}
 			rels = append(kept, s.Relations...)
@@ -227,6 +233,12 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 		}
 	}
 	return versions, nil
+}
+
+// ownedBy tells whether ref names a component h owns.
+func (g *Graph) ownedBy(ref string, h *holder) bool {
+	n := g.resolve(ref)
+	return n != 0 && g.nodes[n].scope == h
 }
 
 // componentChanges compares the touched components with their priors.

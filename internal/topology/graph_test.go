@@ -140,15 +140,45 @@ func TestApply(t *testing.T) {
 					wantIDs: []string{"i-1", "i-3", "i-4", "subnet-1", "subnet-2"},
 				},
 				{
+					// A relation into the scope (emitted by it, from outside)
+					// belongs to its target; one between two of the scope's
+					// resources to its source.
+					snaps: []model.Snapshot{{Scope: scInst, Complete: false,
+						Relations: []model.Relation{rel("subnet-2", "i-3"), rel("i-4", "i-3")}}},
+					wantChanges: []change{{"relation", "i-4|uses-service|i-3", "created"}, {"relation", "subnet-2|uses-service|i-3", "created"}},
+					wantRels: []model.Relation{
+						{Source: "i-1", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-3", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-4", Target: "i-3", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-4", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+						{Source: "subnet-2", Target: "i-3", Type: "uses-service", Data: map[string]any{}},
+					},
+					wantIDs: []string{"i-1", "i-3", "i-4", "subnet-1", "subnet-2"},
+				},
+				{
+					snaps: []model.Snapshot{{Scope: scInst, Only: []string{"i-3"}}},
+					wantChanges: []change{
+						{"component", "i-3", "deleted"},
+						{"relation", "i-3|uses-service|subnet-1", "deleted"}, {"relation", "i-4|uses-service|i-3", "deleted"},
+						{"relation", "subnet-2|uses-service|i-3", "deleted"},
+					},
+					wantRels: []model.Relation{
+						{Source: "i-1", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+						{Source: "i-4", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
+					},
+					wantPending: 1, // i-4 -> i-3 is i-4's, until i-4 is described again
+					wantIDs:     []string{"i-1", "i-4", "subnet-1", "subnet-2"},
+				},
+				{
 					// A name of another scope's component is not this scope's to delete.
 					snaps:       []model.Snapshot{{Scope: scInst, Only: []string{"subnet-1"}}},
 					wantChanges: []change{},
 					wantRels: []model.Relation{
 						{Source: "i-1", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
-						{Source: "i-3", Target: "subnet-1", Type: "uses-service", Data: map[string]any{}},
 						{Source: "i-4", Target: "subnet-2", Type: "uses-service", Data: map[string]any{}},
 					},
-					wantIDs: []string{"i-1", "i-3", "i-4", "subnet-1", "subnet-2"},
+					wantPending: 1,
+					wantIDs:     []string{"i-1", "i-4", "subnet-1", "subnet-2"},
 				},
 			},
 		},
