@@ -83,7 +83,7 @@ func newEventFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, g
 	sc := newScanner(cfg, prov, opts)
 	return &eventFeeds{cfg: cfg, prov: prov, state: st, interval: interval, log: opts.logger(),
 		feeds:   map[string]*feed{},
-		updater: &events.Updater{Refresh: sc.Refresh, Apply: g.ApplyBy, Logger: opts.logger()}}
+		updater: &events.Updater{Refresh: sc.Refresh, Apply: g.ApplyLabelled, Logger: opts.logger()}}
 }
 
 // Run polls every feed each interval, and reads the configured event

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/skymap/skymap/internal/collect/events"
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/topology"
 )
@@ -53,7 +54,7 @@ func TestRefreshFollowsAChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snaps, problems, err := newScanner(cfg, prov, Options{}).Refresh(ctx, account, "eu-west-1", []string{"aws.sqs.queue"})
+	snaps, problems, err := newScanner(cfg, prov, Options{}).Refresh(ctx, account, "eu-west-1", []inventory.Wanted{{Type: "aws.sqs.queue"}})
 	if err != nil || len(problems) != 0 {
 		t.Fatalf("refresh: %v %v", err, problems)
 	}
@@ -128,8 +129,8 @@ func TestEventUpdatesTheMap(t *testing.T) {
 	}
 	var versions []model.Version
 	u := &events.Updater{Refresh: newScanner(cfg, prov, Options{}).Refresh,
-		Apply: func(ctx context.Context, cause, actor string, snaps []model.Snapshot) ([]model.Version, error) {
-			vs, err := g.ApplyBy(ctx, cause, actor, snaps)
+		Apply: func(ctx context.Context, cause string, label func(*model.Version), snaps []model.Snapshot) ([]model.Version, error) {
+			vs, err := g.ApplyLabelled(ctx, cause, label, snaps)
 			versions = append(versions, vs...)
 			return vs, err
 		}}

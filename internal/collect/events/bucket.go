@@ -48,10 +48,11 @@ var ErrNoBucket = errors.New("log bucket does not exist")
 type BucketReader struct {
 	S3                      BucketAPI
 	Bucket, Account, Region string
-	// Handle applies one event (Updater.Handle). An error means the event
-	// was not committed: the object is kept and read again by the next
-	// Poll, so Handle must bear seeing an event twice.
-	Handle func(ctx context.Context, e Event) error
+	// Handle applies events (Updater.Handle), those of one object at a
+	// time (batchEvents at most). An error means they were not committed:
+	// the object is kept and read again by the next Poll, so Handle must
+	// bear seeing an event twice.
+	Handle func(ctx context.Context, evs ...Event) error
 	// State keeps the cursor under "events/s3/<bucket>/<account>/<region>".
 	State store.State
 	// Delete removes each object once handled, as StackState's agent does.
@@ -60,6 +61,10 @@ type BucketReader struct {
 
 	versioned bool // versioning was seen enabled
 }
+
+// batchEvents is the most events handled at once: an object of a busy
+// account holds thousands.
+const batchEvents = 500
 
 // PollReport says what one Poll did.
 type PollReport struct {
@@ -151,16 +156,34 @@ func (r *BucketReader) object(ctx context.Context, key string, rep *PollReport) 
 		return r.bucketError("get s3://"+r.Bucket+"/"+key, err)
 	}
 	body := &readRecorder{r: out.Body}
-	var handleErr error
-	_, err = Decode(body, func(e Event) error {
-		if err := r.Handle(ctx, e); err != nil {
+	var (
+		batch     []Event
+		handleErr error
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.Handle(ctx, batch...); err != nil {
 			handleErr = err
 			return err
 		}
-		rep.Events++
+		rep.Events += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	_, err = Decode(body, func(e Event) error {
+		batch = append(batch, e)
+		if len(batch) == batchEvents {
+			return flush()
+		}
 		return nil
 	})
 	out.Body.Close()
+	if handleErr == nil && body.err == nil {
+		// The events before a fault are handled all the same.
+		flush()
+	}
 	var decErr *DecodeError
 	switch {
 	case handleErr != nil:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -35,7 +36,7 @@ var _ TrailAPI = (*cloudtrail.Client)(nil)
 type TrailReader struct {
 	CloudTrail      TrailAPI
 	Account, Region string
-	Handle          func(ctx context.Context, e Event) error
+	Handle          func(ctx context.Context, evs ...Event) error
 	State           store.State
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
@@ -45,6 +46,9 @@ type TrailReader struct {
 	Start, Overlap time.Duration
 	Logger         *slog.Logger
 }
+
+// trailBatch is how many records are handled at once: a page of LookupEvents.
+const trailBatch = 50
 
 // TrailReport says what one Poll did.
 type TrailReport struct {
@@ -112,9 +116,32 @@ func (r *TrailReader) Poll(ctx context.Context) (TrailReport, error) {
 	sort.SliceStable(records, func(i, j int) bool {
 		return aws.ToTime(records[i].EventTime).Before(aws.ToTime(records[j].EventTime))
 	})
+	// Handled a page's worth at a time, the cursor saved after each.
+	var batch []Event
+	var ids []string
+	var times []time.Time
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		if len(batch) > 0 {
+			if err := r.Handle(ctx, batch...); err != nil {
+				return err
+			}
+			rep.Handled += len(batch)
+		}
+		for i, id := range ids {
+			cur.Seen[id] = times[i]
+			if times[i].After(cur.Newest) {
+				cur.Newest = times[i]
+			}
+		}
+		batch, ids, times = batch[:0], ids[:0], times[:0]
+		return r.save(ctx, cur, overlap)
+	}
 	for _, rec := range records {
 		id, at := aws.ToString(rec.EventId), aws.ToTime(rec.EventTime)
-		if _, done := cur.Seen[id]; done {
+		if _, done := cur.Seen[id]; done || slices.Contains(ids, id) {
 			continue
 		}
 		e, err := Parse([]byte(aws.ToString(rec.CloudTrailEvent)))
@@ -125,18 +152,17 @@ func (r *TrailReader) Poll(ctx context.Context) (TrailReport, error) {
 			if e.Account == "" {
 				e.Account = r.Account
 			}
-			if err := r.Handle(ctx, e); err != nil {
+			batch = append(batch, e)
+		}
+		ids, times = append(ids, id), append(times, at)
+		if len(ids) == trailBatch {
+			if err := flush(); err != nil {
 				return rep, err
 			}
-			rep.Handled++
 		}
-		cur.Seen[id] = at
-		if at.After(cur.Newest) {
-			cur.Newest = at
-		}
-		if err := r.save(ctx, cur, overlap); err != nil {
-			return rep, err
-		}
+	}
+	if err := flush(); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }

@@ -123,11 +123,13 @@ func TestTrailReader(t *testing.T) {
 	reader := func() *TrailReader {
 		return &TrailReader{CloudTrail: client, Account: "123456789012", Region: "eu-west-1", State: state,
 			Now: func() time.Time { return now },
-			Handle: func(_ context.Context, e Event) error {
+			Handle: func(_ context.Context, evs ...Event) error {
 				if fail != nil {
 					return fail
 				}
-				handled = append(handled, e.ID)
+				for _, e := range evs {
+					handled = append(handled, e.ID)
+				}
 				return nil
 			}}
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -18,7 +19,7 @@ import (
 // QueueAPI is what QueueReader calls of SQS.
 type QueueAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
-	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
+	DeleteMessageBatch(ctx context.Context, in *sqs.DeleteMessageBatchInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error)
 }
 
 // ObjectAPI is what QueueReader calls of S3 to read the objects that
@@ -47,8 +48,9 @@ type QueueReader struct {
 	// only bucket whose notifications are followed.
 	S3        ObjectAPI
 	LogBucket string
-	// Handle applies one event (Updater.Handle).
-	Handle func(ctx context.Context, e Event) error
+	// Handle applies events (Updater.Handle): those of one batch of
+	// messages at once.
+	Handle func(ctx context.Context, evs ...Event) error
 	// WaitSeconds is the long-polling wait, 20 when 0.
 	WaitSeconds int32
 	Logger      *slog.Logger
@@ -71,9 +73,12 @@ type BadMessage struct {
 // than the log bucket.
 var ErrNotFromLogBucket = errors.New("notification of an object outside the log bucket")
 
-// Poll receives one batch of messages (long polling) and handles them in
-// order. It fails when the queue cannot be read or an event cannot be
-// committed (that message and the ones after it are kept for redelivery).
+// Poll receives one batch of messages (long polling), handles their
+// events at once, in order, and deletes the messages once they are
+// committed. It fails when the queue cannot be read or the events cannot
+// be committed (then every message is kept for redelivery), or when a
+// message's object could not be downloaded (that message is kept, the
+// others handled).
 func (r *QueueReader) Poll(ctx context.Context) (QueueReport, error) {
 	var rep QueueReport
 	wait := r.WaitSeconds
@@ -86,36 +91,59 @@ func (r *QueueReader) Poll(ctx context.Context) (QueueReport, error) {
 	if err != nil {
 		return rep, fmt.Errorf("receive from %s: %w", r.QueueURL, err)
 	}
-	for _, m := range out.Messages {
+	var (
+		batch   []Event
+		done    []sqstypes.DeleteMessageBatchRequestEntry
+		readErr error
+	)
+	for i, m := range out.Messages {
 		rep.Messages++
-		n, err := r.message(ctx, m)
-		rep.Events += n
+		evs, err := r.message(ctx, m)
 		var de *DecodeError
 		switch {
 		case errors.As(err, &de), errors.Is(err, ErrNotAnEvent), errors.Is(err, ErrNotFromLogBucket), errors.Is(err, errUnreadable):
+			// The events before the fault are handled all the same.
+			batch = append(batch, evs...)
 			rep.Bad = append(rep.Bad, BadMessage{ID: aws.ToString(m.MessageId), Err: err})
 			r.logger().Warn("event message kept", "queue", r.QueueURL, "message", aws.ToString(m.MessageId), "err", err)
 			continue
 		case err != nil:
-			return rep, err
-		}
-		if _, err := r.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(r.QueueURL),
-			ReceiptHandle: m.ReceiptHandle}); err != nil {
-			// Handled but not deleted: it comes back, and handling is idempotent.
-			r.logger().Warn("delete event message", "queue", r.QueueURL, "message", aws.ToString(m.MessageId), "err", err)
+			// A download that broke off: the message comes back.
+			readErr = errors.Join(readErr, err)
 			continue
 		}
-		rep.Deleted++
+		batch = append(batch, evs...)
+		done = append(done, sqstypes.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
 	}
-	return rep, nil
+	if len(batch) > 0 {
+		if err := r.Handle(ctx, batch...); err != nil {
+			return rep, err
+		}
+		rep.Events = len(batch)
+	}
+	if len(done) > 0 {
+		del, err := r.SQS.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(r.QueueURL), Entries: done})
+		switch {
+		case err != nil:
+			// Handled but not deleted: they come back, and handling is idempotent.
+			r.logger().Warn("delete event messages", "queue", r.QueueURL, "messages", len(done), "err", err)
+		default:
+			rep.Deleted = len(del.Successful)
+			for _, f := range del.Failed {
+				r.logger().Warn("delete event message", "queue", r.QueueURL, "entry", aws.ToString(f.Id),
+					"code", aws.ToString(f.Code), "err", aws.ToString(f.Message))
+			}
+		}
+	}
+	return rep, readErr
 }
 
 // errUnreadable marks a message that cannot be read however often it is
 // tried: a body that is no JSON, an object that is gone or forbidden.
 var errUnreadable = errors.New("message cannot be read")
 
-// message handles every event of one message and returns how many.
-func (r *QueueReader) message(ctx context.Context, m sqstypes.Message) (int, error) {
+// message returns the events of one message, and those before a fault.
+func (r *QueueReader) message(ctx context.Context, m sqstypes.Message) ([]Event, error) {
 	body := []byte(aws.ToString(m.Body))
 	for range 2 { // an SNS envelope at most once
 		var probe struct {
@@ -130,14 +158,14 @@ func (r *QueueReader) message(ctx context.Context, m sqstypes.Message) (int, err
 			DetailType string `json:"detail-type"`
 		}
 		if err := json.Unmarshal(body, &probe); err != nil {
-			return 0, fmt.Errorf("%w: %v", errUnreadable, err)
+			return nil, fmt.Errorf("%w: %v", errUnreadable, err)
 		}
 		switch {
 		case probe.Type == "Notification" && probe.Message != "":
 			body = []byte(probe.Message)
 			continue
 		case probe.Event == "s3:TestEvent":
-			return 0, nil
+			return nil, nil
 		case len(probe.Records) > 0:
 			return r.s3Records(ctx, probe.Records)
 		case probe.DetailType == "Object Created" && probe.Detail.Object.Key != "" &&
@@ -146,16 +174,16 @@ func (r *QueueReader) message(ctx context.Context, m sqstypes.Message) (int, err
 		}
 		e, err := Parse(body)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return 1, r.Handle(ctx, e)
+		return []Event{e}, nil
 	}
-	return 0, fmt.Errorf("%w: SNS envelope in an SNS envelope", ErrNotAnEvent)
+	return nil, fmt.Errorf("%w: SNS envelope in an SNS envelope", ErrNotAnEvent)
 }
 
-// s3Records follows the records of an S3 event notification.
-func (r *QueueReader) s3Records(ctx context.Context, records []json.RawMessage) (int, error) {
-	total := 0
+// s3Records reads the objects of an S3 event notification's records.
+func (r *QueueReader) s3Records(ctx context.Context, records []json.RawMessage) ([]Event, error) {
+	var total []Event
 	for _, raw := range records {
 		var rec struct {
 			EventSource string `json:"eventSource"`
@@ -173,8 +201,8 @@ func (r *QueueReader) s3Records(ctx context.Context, records []json.RawMessage) 
 		if err != nil {
 			return total, fmt.Errorf("%w: object key %q: %v", ErrNotAnEvent, rec.S3.Object.Key, err)
 		}
-		n, err := r.object(ctx, rec.S3.Bucket.Name, key)
-		total += n
+		evs, err := r.object(ctx, rec.S3.Bucket.Name, key)
+		total = append(total, evs...)
 		if err != nil {
 			return total, err
 		}
@@ -182,35 +210,36 @@ func (r *QueueReader) s3Records(ctx context.Context, records []json.RawMessage) 
 	return total, nil
 }
 
-// object reads one Firehose object and handles its events.
-func (r *QueueReader) object(ctx context.Context, bucket, key string) (int, error) {
+// object reads the events of one Firehose object.
+func (r *QueueReader) object(ctx context.Context, bucket, key string) ([]Event, error) {
 	if r.LogBucket != "" && bucket != r.LogBucket {
-		return 0, fmt.Errorf("%w: s3://%s/%s", ErrNotFromLogBucket, bucket, key)
+		return nil, fmt.Errorf("%w: s3://%s/%s", ErrNotFromLogBucket, bucket, key)
 	}
 	if r.S3 == nil {
-		return 0, fmt.Errorf("read s3://%s/%s: no S3 client", bucket, key)
+		return nil, fmt.Errorf("read s3://%s/%s: no S3 client", bucket, key)
 	}
 	out, err := r.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
 	var ae smithy.APIError
 	if errors.As(err, &ae) && (ae.ErrorCode() == "NoSuchKey" || ae.ErrorCode() == "AccessDenied" || ae.ErrorCode() == "NoSuchBucket") {
 		// A lasting state, not a hiccup: the message is kept and reported
 		// (and ends in the queue's dead-letter queue), the others go on.
-		return 0, fmt.Errorf("%w: read s3://%s/%s: %v", errUnreadable, bucket, key, err)
+		return nil, fmt.Errorf("%w: read s3://%s/%s: %v", errUnreadable, bucket, key, err)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
+		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, err)
 	}
 	defer out.Body.Close()
 	body := &readRecorder{r: out.Body}
-	n, err := Decode(body, func(e Event) error { return r.Handle(ctx, e) })
+	var evs []Event
+	_, err = Decode(body, func(e Event) error { evs = append(evs, e); return nil })
 	if body.err != nil {
 		// The download failed, not the object: try the message again.
-		return n, fmt.Errorf("read s3://%s/%s: %w", bucket, key, body.err)
+		return nil, fmt.Errorf("read s3://%s/%s: %w", bucket, key, body.err)
 	}
 	if err != nil {
-		return n, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
+		return evs, fmt.Errorf("s3://%s/%s: %w", bucket, key, err)
 	}
-	return n, nil
+	return evs, nil
 }
 
 func (r *QueueReader) logger() *slog.Logger {

@@ -72,9 +72,11 @@ func TestQueueReaderAgainstMoto(t *testing.T) {
 		handled []string
 	)
 	r := &QueueReader{SQS: q, QueueURL: aws.ToString(qu.QueueUrl), S3: s3c, LogBucket: bucket, WaitSeconds: 1,
-		Handle: func(_ context.Context, e Event) error {
+		Handle: func(_ context.Context, evs ...Event) error {
 			mu.Lock()
-			handled = append(handled, e.ID)
+			for _, e := range evs {
+				handled = append(handled, e.ID)
+			}
 			mu.Unlock()
 			return nil
 		}}
@@ -113,7 +115,7 @@ func TestQueueReaderAgainstMoto(t *testing.T) {
 func TestQueueReaderKeepsMessageWhenCommitFails(t *testing.T) {
 	fq := &fakeQueue{bodies: []string{evA}}
 	stored := errors.New("disk full")
-	r := &QueueReader{SQS: fq, QueueURL: "q", Handle: func(context.Context, Event) error { return stored }}
+	r := &QueueReader{SQS: fq, QueueURL: "q", Handle: func(context.Context, ...Event) error { return stored }}
 	if _, err := r.Poll(context.Background()); !errors.Is(err, stored) {
 		t.Errorf("Poll = %v, want the commit's error", err)
 	}
@@ -136,12 +138,42 @@ func (f *fakeQueue) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInpu
 	return out, nil
 }
 
-func (f *fakeQueue) DeleteMessage(context.Context, *sqs.DeleteMessageInput, ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error) {
-	f.deleted++
-	return &sqs.DeleteMessageOutput{}, nil
+func (f *fakeQueue) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	out := &sqs.DeleteMessageBatchOutput{}
+	for _, e := range in.Entries {
+		f.deleted++
+		out.Successful = append(out.Successful, sqstypes.DeleteMessageBatchResultEntry{Id: e.Id})
+	}
+	return out, nil
 }
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// TestQueueReaderHandlesABatchAtOnce checks that the events of one receive
+// are committed together, the unreadable message kept and the others
+// deleted in one call.
+func TestQueueReaderHandlesABatchAtOnce(t *testing.T) {
+	fq := &fakeQueue{bodies: []string{evA, "not json", evB}}
+	var calls [][]string
+	r := &QueueReader{SQS: fq, QueueURL: "q", Handle: func(_ context.Context, evs ...Event) error {
+		var ids []string
+		for _, e := range evs {
+			ids = append(ids, e.ID)
+		}
+		calls = append(calls, ids)
+		return nil
+	}}
+	rep, err := r.Poll(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([][]string{{"a", "b"}}, calls); d != "" {
+		t.Errorf("Handle calls (-want +got):\n%s", d)
+	}
+	if rep.Messages != 3 || rep.Events != 2 || rep.Deleted != 2 || len(rep.Bad) != 1 || rep.Bad[0].ID != "m1" {
+		t.Errorf("report %+v, want 3 messages, 2 events, 2 deleted and m1 kept", rep)
+	}
 }

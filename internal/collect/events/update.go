@@ -4,24 +4,28 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
+	"strings"
 	"sync"
 
 	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/topology"
 )
 
-// Updater applies change events to the topology. Each event's changes
-// become a refresh of the listings of the types it names, in its account
-// and region, applied as one change caused by the event and carrying its
-// actor: the new state of a resource comes from AWS, not from the event,
-// so a late or repeated event does no harm.
+// Updater applies change events to the topology. The events read together
+// (one object, one batch of messages) are applied together: per account and
+// region, one targeted re-describe of every resource they name
+// (inventory.Scanner.Refresh) and one commit, each version in it caused by
+// the latest event naming its resource and carrying that event's actor.
+// The new state of a resource comes from AWS, not from the event, so a late
+// or repeated event does no harm.
 type Updater struct {
-	// Refresh re-lists types in an account and region
+	// Refresh re-describes resources in an account and region
 	// (inventory.Scanner.Refresh).
-	Refresh func(ctx context.Context, account, region string, types []string) ([]model.Snapshot, []inventory.Problem, error)
-	// Apply commits snapshots (topology.Graph.ApplyBy).
-	Apply  func(ctx context.Context, cause, actor string, snaps []model.Snapshot) ([]model.Version, error)
+	Refresh func(ctx context.Context, account, region string, want []inventory.Wanted) ([]model.Snapshot, []inventory.Problem, error)
+	// Apply commits snapshots, label setting each version's cause and
+	// actor (topology.Graph.ApplyLabelled).
+	Apply  func(ctx context.Context, cause string, label func(*model.Version), snaps []model.Snapshot) ([]model.Version, error)
 	Logger *slog.Logger
 
 	mu    sync.Mutex
@@ -36,8 +40,9 @@ type Stats struct {
 	// account no instance monitors; Failed could not refresh in full (the
 	// next full scan repairs what they missed).
 	Unmapped, NotMonitored, Failed int
-	// Versions is how many versions the events wrote.
-	Versions int
+	// Versions is how many versions the events wrote; Refreshes how many
+	// re-describes they took (one per account and region of a batch).
+	Versions, Refreshes int
 }
 
 // Stats returns the counts so far.
@@ -53,52 +58,109 @@ func (u *Updater) count(f func(*Stats)) {
 	u.mu.Unlock()
 }
 
-// Handle applies one event. It fails only when the change cannot be
-// committed or ctx ends: then the caller must keep the object or message
-// the event came in, to try again. AWS failures while refreshing are
-// logged and counted, not returned: what could be read is applied, and the
-// next full scan repairs the rest.
-func (u *Updater) Handle(ctx context.Context, e Event) error {
-	u.count(func(s *Stats) { s.Events++ })
-	changes, ok := Changes(e)
-	if !ok {
-		u.count(func(s *Stats) { s.Unmapped++ })
-		return nil
+// Handle applies events, oldest first. It fails only when a change cannot
+// be committed or ctx ends: then the caller must keep the objects or
+// messages the events came in, to try again (what was committed before
+// stays; applying it again changes nothing). AWS failures while
+// refreshing are logged and counted, not returned: what could be read is
+// applied, and the next full scan repairs the rest.
+func (u *Updater) Handle(ctx context.Context, evs ...Event) error {
+	type group struct {
+		account, region string
+		events          []int // indexes into evs, of events that change something
 	}
-	var types []string
-	for _, c := range changes {
-		if !slices.Contains(types, c.Type) {
-			types = append(types, c.Type)
+	var groups []*group
+	byKey := map[[2]string]*group{}
+	var changes [][]Change
+	for i, e := range evs {
+		cs, ok := Changes(e)
+		changes = append(changes, cs)
+		switch {
+		case !ok:
+			u.count(func(s *Stats) { s.Events++; s.Unmapped++ })
+			continue
+		case len(cs) == 0:
+			u.count(func(s *Stats) { s.Events++ }) // a failed call: it changed nothing
+			continue
+		}
+		k := [2]string{e.Account, e.Region}
+		g := byKey[k]
+		if g == nil {
+			g = &group{account: e.Account, region: e.Region}
+			byKey[k] = g
+			groups = append(groups, g)
+		}
+		g.events = append(g.events, i)
+	}
+	for _, g := range groups {
+		if err := u.apply(ctx, evs, changes, g.account, g.region, g.events); err != nil {
+			return err
 		}
 	}
-	if len(types) == 0 {
-		return nil // a failed call: it changed nothing
+	return nil
+}
+
+// apply refreshes and commits the changes of one account and region's
+// events.
+func (u *Updater) apply(ctx context.Context, evs []Event, changes [][]Change, account, region string, idx []int) error {
+	var want []inventory.Wanted
+	by := map[string]int{} // resource id -> the latest event naming it
+	for _, i := range idx {
+		for _, c := range changes[i] {
+			want = append(want, inventory.Wanted{Type: c.Type, IDs: c.IDs})
+			for _, id := range c.IDs {
+				by[id] = i
+			}
+		}
 	}
-	snaps, problems, err := u.Refresh(ctx, e.Account, e.Region, types)
+	n := len(idx)
+	u.count(func(s *Stats) { s.Events += n; s.Refreshes++ })
+	snaps, problems, err := u.Refresh(ctx, account, region, want)
 	switch {
 	case errors.Is(err, inventory.ErrNotMonitored):
-		u.count(func(s *Stats) { s.NotMonitored++ })
+		u.count(func(s *Stats) { s.NotMonitored += n })
 		return nil
 	case err != nil:
 		return err
 	}
+	last := evs[idx[len(idx)-1]]
 	if len(problems) > 0 {
-		u.count(func(s *Stats) { s.Failed++ })
-		u.logger().Warn("event refresh incomplete", "event", e.ID, "name", e.EventName, "account", e.Account,
-			"region", e.Region, "problems", len(problems), "first", problems[0].Error())
+		u.count(func(s *Stats) { s.Failed += n })
+		u.logger().Warn("event refresh incomplete", "events", n, "last", last.ID, "name", last.EventName,
+			"account", account, "region", region, "problems", len(problems), "first", problems[0].Error())
 	}
-	cause := "event:" + e.ID
-	if e.EventName != "" {
-		cause += " " + e.EventName
-	} else if e.DetailType != "" {
-		cause += " " + e.DetailType
+	label := func(v *model.Version) {
+		e := last
+		if i, ok := by[v.ID]; ok {
+			e = evs[i]
+		} else if src, rest, ok := strings.Cut(v.ID, "|"); ok && v.Entity == topology.EntityRelation {
+			// A relation goes to the event naming its source, else its target.
+			_, dst, _ := strings.Cut(rest, "|")
+			if i, ok := by[src]; ok {
+				e = evs[i]
+			} else if i, ok := by[dst]; ok {
+				e = evs[i]
+			}
+		}
+		v.Cause, v.Actor = cause(e), e.Actor
 	}
-	vs, err := u.Apply(ctx, cause, e.Actor, snaps)
+	vs, err := u.Apply(ctx, cause(last), label, snaps)
 	if err != nil {
 		return err
 	}
-	u.count(func(s *Stats) { s.Applied++; s.Versions += len(vs) })
+	u.count(func(s *Stats) { s.Applied += n; s.Versions += len(vs) })
 	return nil
+}
+
+// cause is the cause of the versions an event brings: "event:<id> <name>".
+func cause(e Event) string {
+	c := "event:" + e.ID
+	if e.EventName != "" {
+		c += " " + e.EventName
+	} else if e.DetailType != "" {
+		c += " " + e.DetailType
+	}
+	return c
 }
 
 func (u *Updater) logger() *slog.Logger {

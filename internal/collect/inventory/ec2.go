@@ -60,25 +60,31 @@ func ec2Tags(tags []ec2types.Tag) map[string]string {
 var liveStates = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
 
 func collectInstances(ctx context.Context, t Target) (Result, error) {
+	return describeInstances(ctx, t, nil)
+}
+
+// describeInstances describes the live instances, all of them or those
+// ids names.
+func describeInstances(ctx context.Context, t Target, ids []string) (Result, error) {
 	var res Result
 	client := ec2.NewFromConfig(t.Config)
-	// moto answers 500 to instance-state-code filters; state names work on both.
-	p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{
-		Filters:    []ec2types.Filter{{Name: aws.String("instance-state-name"), Values: liveStates}},
-		MaxResults: aws.Int32(1000),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, r := range page.Reservations {
-			for _, in := range r.Instances {
-				if aws.ToString(in.InstanceId) == "" {
-					res.malformed("ec2:DescribeInstances", "", "no InstanceId in reservation %q", aws.ToString(r.ReservationId))
-					continue
+	for _, only := range ec2Filters("instance-id", ids) {
+		// moto answers 500 to instance-state-code filters; state names work on both.
+		filters := append([]ec2types.Filter{{Name: aws.String("instance-state-name"), Values: liveStates}}, only...)
+		p := ec2.NewDescribeInstancesPaginator(client, &ec2.DescribeInstancesInput{Filters: filters, MaxResults: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return res, err
+			}
+			for _, r := range page.Reservations {
+				for _, in := range r.Instances {
+					if aws.ToString(in.InstanceId) == "" {
+						res.malformed("ec2:DescribeInstances", "", "no InstanceId in reservation %q", aws.ToString(r.ReservationId))
+						continue
+					}
+					instance(t, in, &res)
 				}
-				instance(t, in, &res)
 			}
 		}
 	}
@@ -147,35 +153,54 @@ func instance(t Target, in ec2types.Instance, res *Result) {
 	}
 }
 
-func collectVPCs(ctx context.Context, t Target) (Result, error) {
+func collectVPCs(ctx context.Context, t Target) (Result, error) { return describeVPCs(ctx, t, nil) }
+
+func describeVPCs(ctx context.Context, t Target, ids []string) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeVpcsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVpcsInput{MaxResults: aws.Int32(1000)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, v := range page.Vpcs {
-			id := aws.ToString(v.VpcId)
-			if id == "" {
-				res.malformed("ec2:DescribeVpcs", "", "no VpcId (CIDR %q)", aws.ToString(v.CidrBlock))
-				continue
+	client := ec2.NewFromConfig(t.Config)
+	for _, only := range ec2Filters("vpc-id", ids) {
+		p := ec2.NewDescribeVpcsPaginator(client, &ec2.DescribeVpcsInput{Filters: only, MaxResults: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return res, err
 			}
-			res.Components = append(res.Components, t.component(resource{
-				typ: typeVPC, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
-			}))
+			for _, v := range page.Vpcs {
+				id := aws.ToString(v.VpcId)
+				if id == "" {
+					res.malformed("ec2:DescribeVpcs", "", "no VpcId (CIDR %q)", aws.ToString(v.CidrBlock))
+					continue
+				}
+				res.Components = append(res.Components, t.component(resource{
+					typ: typeVPC, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
+				}))
+			}
 		}
 	}
 	return res, nil
 }
 
 func collectSubnets(ctx context.Context, t Target) (Result, error) {
+	return describeSubnets(ctx, t, nil)
+}
+
+func describeSubnets(ctx context.Context, t Target, ids []string) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeSubnetsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSubnetsInput{MaxResults: aws.Int32(1000)})
+	client := ec2.NewFromConfig(t.Config)
+	for _, only := range ec2Filters("subnet-id", ids) {
+		if err := subnetPages(ctx, t, client, only, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func subnetPages(ctx context.Context, t Target, client *ec2.Client, filters []ec2types.Filter, res *Result) error {
+	p := ec2.NewDescribeSubnetsPaginator(client, &ec2.DescribeSubnetsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for _, s := range page.Subnets {
 			id := aws.ToString(s.SubnetId)
@@ -197,16 +222,30 @@ func collectSubnets(ctx context.Context, t Target) (Result, error) {
 			}
 		}
 	}
-	return res, nil
+	return nil
 }
 
 func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
+	return describeSecurityGroups(ctx, t, nil)
+}
+
+func describeSecurityGroups(ctx context.Context, t Target, ids []string) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeSecurityGroupsPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeSecurityGroupsInput{MaxResults: aws.Int32(1000)})
+	client := ec2.NewFromConfig(t.Config)
+	for _, only := range ec2Filters("group-id", ids) {
+		if err := securityGroupPages(ctx, t, client, only, &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func securityGroupPages(ctx context.Context, t Target, client *ec2.Client, filters []ec2types.Filter, res *Result) error {
+	p := ec2.NewDescribeSecurityGroupsPaginator(client, &ec2.DescribeSecurityGroupsInput{Filters: filters, MaxResults: aws.Int32(1000)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return res, err
+			return err
 		}
 		for _, g := range page.SecurityGroups {
 			id := aws.ToString(g.GroupId)
@@ -226,7 +265,7 @@ func collectSecurityGroups(ctx context.Context, t Target) (Result, error) {
 			}
 		}
 	}
-	return res, nil
+	return nil
 }
 
 func collectVPNGateways(ctx context.Context, t Target) (Result, error) {

@@ -62,10 +62,12 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("account %s region %s: %s: %v", p.Account, p.Region, p.What, p.Err)
 }
 
-// task is one listing against one target.
+// task is one listing against one target; with only, the re-describing
+// of the resources it names.
 type task struct {
-	l listing
-	t Target
+	l    listing
+	t    Target
+	only []string
 }
 
 // Scan runs one full scan. It returns one snapshot per scope (or hands them
@@ -118,13 +120,22 @@ func (s *Scanner) Scan(ctx context.Context) ([]model.Snapshot, []Problem, error)
 	return snaps, append(problems, more...), err
 }
 
-// Refresh re-runs the listings that produce any of types for one account,
-// in region (global listings whatever the region; S3's account-wide listing
-// for any of the account's regions): the update a change event asks for. Each
-// listing gives complete snapshots of its scopes, as in a full scan, so a
-// resource the event deleted is removed and a new one appears with its
-// relations. It returns what Scan returns, for those listings only.
-func (s *Scanner) Refresh(ctx context.Context, account, region string, types []string) ([]model.Snapshot, []Problem, error) {
+// Wanted is what a change event asks to re-describe: resources of one
+// type, by component id or identifier, or (IDs nil) every resource of it.
+type Wanted struct {
+	Type string
+	IDs  []string
+}
+
+// Refresh re-describes what want names in one account and region: the
+// update change events ask for. A type with a describer and named
+// resources is re-described resource by resource, giving targeted
+// snapshots (model.Snapshot.Only) that remove the named resources found
+// gone; any other re-runs the listings that produce it (global listings
+// whatever the region, S3's account-wide one for any of the account's
+// regions), with complete snapshots as in a full scan. It returns what
+// Scan returns, for those only.
+func (s *Scanner) Refresh(ctx context.Context, account, region string, want []Wanted) ([]model.Snapshot, []Problem, error) {
 	idx := slices.IndexFunc(s.Instances, func(in config.Instance) bool { return in.Account == account })
 	if idx < 0 {
 		return nil, nil, fmt.Errorf("refresh account %s: %w", account, ErrNotMonitored)
@@ -138,13 +149,43 @@ func (s *Scanner) Refresh(ctx context.Context, account, region string, types []s
 		}
 		return nil, []Problem{p}, nil
 	}
+	// Per type, the resources named, or nil once any want asks for all.
+	named := map[string][]string{}
+	for _, w := range want {
+		ids, seen := named[w.Type]
+		switch {
+		case seen && ids == nil, w.IDs == nil, describers[w.Type] == nil:
+			named[w.Type] = nil
+		default:
+			for _, id := range w.IDs {
+				if !slices.Contains(ids, id) {
+					ids = append(ids, id)
+				}
+			}
+			named[w.Type] = ids
+		}
+	}
 	var picked []task
 	for _, tk := range ts {
 		// Global services answer events of the partition's global region
 		// (IAM's come from us-east-1): any region selects them.
 		inRegion := tk.t.Region == region || tk.l.where == global ||
 			tk.l.where == accountWide && slices.Contains(tk.t.Regions, region)
-		if inRegion && slices.ContainsFunc(tk.l.types, func(t string) bool { return slices.Contains(types, t) }) {
+		if !inRegion {
+			continue
+		}
+		full := false
+		for _, typ := range tk.l.types {
+			ids, ok := named[typ]
+			switch {
+			case !ok:
+			case ids == nil || len(tk.l.types) > 1:
+				full = true
+			default:
+				picked = append(picked, task{l: tk.l, t: tk.t, only: ids})
+			}
+		}
+		if full {
 			picked = append(picked, tk)
 		}
 	}
@@ -226,6 +267,9 @@ func runListing(ctx context.Context, tk task) (res Result, err error) {
 			res, err = Result{}, fmt.Errorf("%w: %v", ErrUnexpectedAnswer, r)
 		}
 	}()
+	if tk.only != nil {
+		return describers[tk.l.types[0]](ctx, tk.t, tk.only)
+	}
 	return tk.l.run(ctx, tk.t)
 }
 
@@ -273,15 +317,15 @@ func (s *Scanner) plan(ctx context.Context, inst config.Instance) ([]task, error
 		switch l.where {
 		case regional:
 			for _, r := range real {
-				ts = append(ts, task{l, target(r)})
+				ts = append(ts, task{l: l, t: target(r)})
 			}
 		case global:
 			if hasGlobal {
-				ts = append(ts, task{l, target(partition.Global)})
+				ts = append(ts, task{l: l, t: target(partition.Global)})
 			}
 		case accountWide:
 			if len(real) > 0 {
-				ts = append(ts, task{l, target(partition.Global)})
+				ts = append(ts, task{l: l, t: target(partition.Global)})
 			}
 		}
 	}
@@ -358,6 +402,13 @@ func split(tk task, res Result, complete bool) []model.Snapshot {
 	for _, r := range regions {
 		for _, typ := range tk.l.types {
 			s := &model.Snapshot{Scope: model.Scope{Account: tk.t.Account, Region: r, Type: typ}, Complete: complete}
+			if tk.only != nil {
+				// A re-describe that failed tells nothing of what it missed.
+				s.Complete = false
+				if complete {
+					s.Only = tk.only
+				}
+			}
 			scopes[key{r, typ}] = s
 			order = append(order, s)
 		}

@@ -15,6 +15,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/partition"
 )
 
 const typeQueue = "aws.sqs.queue"
@@ -26,7 +27,7 @@ var sqsTypes = map[string]typeInfo{
 
 var sqsListings = []listing{
 	{"sqs", "queues", []string{typeQueue}, regional, collectQueues, []string{
-		"sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags"}},
+		"sqs:ListQueues", "sqs:GetQueueAttributes", "sqs:ListQueueTags", "sqs:GetQueueUrl"}},
 }
 
 func collectQueues(ctx context.Context, t Target) (Result, error) {
@@ -45,6 +46,35 @@ func collectQueues(ctx context.Context, t Target) (Result, error) {
 		func(u string) string { return "queue " + u },
 		func(ctx context.Context, u string, out *Result) error {
 			return queue(ctx, t, client, u, out)
+		})
+}
+
+// describeQueues describes the queues refs name by ARN, URL or name. A
+// name is looked up in the target's account (GetQueueUrl); a queue it does
+// not find is gone.
+func describeQueues(ctx context.Context, t Target, refs []string) (Result, error) {
+	var res Result
+	client := sqs.NewFromConfig(t.Config)
+	return res, describeEach(ctx, &res, refs,
+		func(ref string) string { return "queue " + ref },
+		func(ctx context.Context, ref string, out *Result) error {
+			queueURL := ref
+			if !strings.Contains(ref, "://") {
+				name := ref
+				if a, ok := partition.ParseARN(ref); ok {
+					name = a.Resource
+				}
+				u, err := client.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name),
+					QueueOwnerAWSAccountId: aws.String(t.Account)})
+				if gone(err) {
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+				queueURL = aws.ToString(u.QueueUrl)
+			}
+			return queue(ctx, t, client, queueURL, out)
 		})
 }
 
