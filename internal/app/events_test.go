@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -124,6 +128,8 @@ instances:
 	defer stop()
 	waitScan(t, addr, time.Time{})
 
+	// Three changes in moto: a queue deleted, an instance started, a
+	// security group rule added; their events arrive in one batch.
 	url, err := q.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String("orders")})
 	if err != nil {
 		t.Fatal(err)
@@ -131,25 +137,85 @@ instances:
 	if _, err := q.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: url.QueueUrl}); err != nil {
 		t.Fatal(err)
 	}
-	body := `{"version":"0","id":"ev-q","detail-type":"AWS API Call via CloudTrail","source":"aws.sqs","account":"123456789012",` +
-		`"time":"2026-11-22T10:00:00Z","region":"eu-west-1","resources":[],"detail":{"eventID":"ct-q","eventSource":"sqs.amazonaws.com",` +
-		`"eventName":"DeleteQueue","awsRegion":"eu-west-1","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/bo"},` +
-		`"requestParameters":{"queueUrl":"` + aws.ToString(url.QueueUrl) + `"}}}`
+	ec := ec2.NewFromConfig(cfg)
+	subnets, err := ec.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{})
+	if err != nil || len(subnets.Subnets) == 0 {
+		t.Fatalf("no subnet to start an instance in: %v", err)
+	}
+	subnet := subnets.Subnets[0]
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: subnet.VpcId, GroupName: aws.String("late"),
+		Description: aws.String("made after the scan")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	group := aws.ToString(sg.GroupId)
+	run, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12c6146b"), MinCount: aws.Int32(1), MaxCount: aws.Int32(1),
+		SubnetId: subnet.SubnetId, SecurityGroupIds: []string{group}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := aws.ToString(run.Instances[0].InstanceId)
+	if _, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId,
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8443), ToPort: aws.Int32(8443),
+			IpRanges: []ec2types.IpRange{{CidrIp: aws.String("198.51.100.0/24")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	call := func(id, source, name, actor, params string) string {
+		return `{"version":"0","id":"` + id + `","detail-type":"AWS API Call via CloudTrail","source":"aws.` + source + `",` +
+			`"account":"123456789012","time":"2026-11-22T10:00:00Z","region":"eu-west-1","resources":[],"detail":{"eventID":"ct-` + id + `",` +
+			`"eventSource":"` + source + `.amazonaws.com","eventName":"` + name + `","awsRegion":"eu-west-1",` +
+			`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/` + actor + `"},` + params + `}}`
+	}
+	bodies := []string{
+		call("ev-q", "sqs", "DeleteQueue", "bo", `"requestParameters":{"queueUrl":"`+aws.ToString(url.QueueUrl)+`"}`),
+		call("ev-i", "ec2", "RunInstances", "ann", `"requestParameters":{},"responseElements":{"instancesSet":{"items":[{"instanceId":"`+instance+`"}]}}`),
+		call("ev-g", "ec2", "AuthorizeSecurityGroupIngress", "cy", `"requestParameters":{"groupId":"`+group+`"}`),
+	}
+	var entries []sqstypes.SendMessageBatchRequestEntry
+	for i, b := range bodies {
+		entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(string(rune('a' + i))), MessageBody: aws.String(b)})
+	}
 	sent := time.Now()
-	if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: events.QueueUrl, MessageBody: aws.String(body)}); err != nil {
+	if _, err := q.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: events.QueueUrl, Entries: entries}); err != nil {
 		t.Fatal(err)
 	}
 	const queue = "arn:aws:sqs:eu-west-1:123456789012:orders"
 	waitGone(t, addr, queue, sent, 30*time.Second)
-	t.Logf("message to map: %s", time.Since(sent))
+	t.Logf("messages to map: %s", time.Since(sent))
+
+	var inst struct {
+		Component model.Component
+		Outgoing  []model.Relation
+	}
+	getJSON(t, "http://"+addr+"/api/components/"+instance, &inst)
+	related := map[string]bool{}
+	for _, r := range inst.Outgoing {
+		related[r.Target] = true
+	}
+	if inst.Component.ID != instance || !related[aws.ToString(subnet.SubnetId)] || !related[group] {
+		t.Errorf("instance %s: %+v, relations %+v; want it in its subnet and group", instance, inst.Component.ID, inst.Outgoing)
+	}
+	var grp struct{ Component model.Component }
+	getJSON(t, "http://"+addr+"/api/components/"+group, &grp)
+	if b, _ := json.Marshal(grp.Component.Data); !strings.Contains(string(b), "198.51.100.0/24") {
+		t.Errorf("group %s data %s, want its new rule", group, b)
+	}
+	for id, want := range map[string]string{queue: "bo", instance: "ann", group: "cy"} {
+		var hist struct{ Versions []model.Version }
+		getJSON(t, "http://"+addr+"/api/components/"+id+"/history", &hist)
+		last := hist.Versions[len(hist.Versions)-1]
+		if last.Actor != "arn:aws:iam::123456789012:user/"+want || !strings.HasPrefix(last.Cause, "event:ev-") {
+			t.Errorf("%s: last version %+v, want one by %s caused by its event", id, last, want)
+		}
+	}
 	var st StatusDoc
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		getJSON(t, "http://"+addr+"/api/status", &st)
-		if len(st.Events) == 1 && st.Events[0].Events >= 1 {
+		if len(st.Events) == 1 && st.Events[0].Events >= 3 {
 			break
 		}
 	}
-	if len(st.Events) != 1 || st.Events[0].Path != pathQueue || st.Events[0].Events != 1 || st.Events[0].Region != "eu-west-1" {
+	if len(st.Events) != 1 || st.Events[0].Path != pathQueue || st.Events[0].Events != 3 || st.Events[0].Region != "eu-west-1" {
 		t.Errorf("event feeds %+v, want the queue alone with its event", st.Events)
 	}
 	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: events.QueueUrl,
