@@ -178,7 +178,7 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 	}
 
 	// Then each scope's raw relations.
-	ch := Change{Relations: map[model.Scope][]model.Relation{}}
+	ch := Change{Relations: map[model.Scope]RelationDiff{}}
 	priorRels := map[*holder][]model.Relation{}
 	for i, s := range snaps {
 		cov := covered[i]
@@ -206,8 +206,12 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 			}
 			rels = append(kept, s.Relations...)
 		}
-		g.setRelations(h, rels, touched)
-		ch.Relations[s.Scope] = h.raw()
+		var d RelationDiff
+		g.setRelations(h, rels, touched, &d)
+		if prev, ok := ch.Relations[s.Scope]; ok {
+			d = prev.then(d)
+		}
+		ch.Relations[s.Scope] = d
 	}
 
 	versions, upserted, deleted := g.componentChanges(now, cause, priors, fresh)

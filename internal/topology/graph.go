@@ -37,8 +37,8 @@ type Change struct {
 	Upserted []Owned
 	// Deleted are ids of components removed.
 	Deleted []string
-	// Relations replaces the raw relations owned by each listed scope.
-	Relations map[model.Scope][]model.Relation
+	// Relations are how the raw relations of each listed scope changed.
+	Relations map[model.Scope]RelationDiff
 	// Versions are the history entries of this change, in order.
 	Versions []model.Version
 }

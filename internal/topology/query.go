@@ -117,15 +117,20 @@ func (g *Graph) edgesOf(cbs []*contrib) []model.Relation {
 func (g *Graph) Pending() []model.Relation {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	var out []model.Relation
-	seen := map[model.RelationKey]bool{}
+	// Several scopes may give one relation: the same one wins as among
+	// resolved relations, whatever the order they were seen in.
+	best := map[model.RelationKey]*contrib{}
 	for _, cbs := range g.pending {
 		for _, cb := range cbs {
-			if k := cb.rel.Key(); !seen[k] {
-				seen[k] = true
-				out = append(out, cb.rel)
+			k := cb.rel.Key()
+			if b, ok := best[k]; !ok || later(cb, b) {
+				best[k] = cb
 			}
 		}
+	}
+	out := make([]model.Relation, 0, len(best))
+	for _, cb := range best {
+		out = append(out, cb.rel)
 	}
 	return sortRelations(out)
 }

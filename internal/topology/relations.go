@@ -149,8 +149,9 @@ func later(a, b *contrib) bool {
 }
 
 // setRelations replaces the raw relations of h by rels (de-duplicated by
-// key, the later data winning), re-filing only what changed.
-func (g *Graph) setRelations(h *holder, rels []model.Relation, touched map[edgeKey]*model.Relation) {
+// key, the later data winning), re-filing only what changed, and records
+// in d what a store must write.
+func (g *Graph) setRelations(h *holder, rels []model.Relation, touched map[edgeKey]*model.Relation, d *RelationDiff) {
 	rels = dedupe(rels)
 	old := make(map[model.RelationKey]*contrib, len(h.rels))
 	for _, cb := range h.rels {
@@ -164,6 +165,7 @@ func (g *Graph) setRelations(h *holder, rels []model.Relation, touched map[edgeK
 			cb = &contrib{h: h, rel: r}
 			g.attach(cb, touched)
 			next = append(next, cb)
+			d.put(r)
 			continue
 		}
 		delete(old, r.Key())
@@ -172,15 +174,61 @@ func (g *Graph) setRelations(h *holder, rels []model.Relation, touched map[edgeK
 				g.touch(cb.key, touched)
 			}
 			cb.rel = r
+			d.put(r)
 		}
 		next = append(next, cb)
 	}
 	for _, cb := range h.rels {
 		if _, gone := old[cb.rel.Key()]; gone {
 			g.detach(cb, touched)
+			d.remove(cb.rel.Key())
 		}
 	}
 	h.rels = next
+}
+
+// RelationDiff is how one scope's raw relations changed: those added or
+// whose data changed, and the keys of those gone.
+type RelationDiff struct {
+	Put  []model.Relation
+	Gone []model.RelationKey
+}
+
+func (d *RelationDiff) put(r model.Relation) {
+	if d != nil {
+		d.Put = append(d.Put, r)
+	}
+}
+
+func (d *RelationDiff) remove(k model.RelationKey) {
+	if d != nil {
+		d.Gone = append(d.Gone, k)
+	}
+}
+
+// then returns the diff of d followed by next.
+func (d RelationDiff) then(next RelationDiff) RelationDiff {
+	later := make(map[model.RelationKey]bool, len(next.Put)+len(next.Gone))
+	for _, r := range next.Put {
+		later[r.Key()] = true
+	}
+	for _, k := range next.Gone {
+		later[k] = true
+	}
+	out := RelationDiff{}
+	for _, r := range d.Put {
+		if !later[r.Key()] {
+			out.Put = append(out.Put, r)
+		}
+	}
+	for _, k := range d.Gone {
+		if !later[k] {
+			out.Gone = append(out.Gone, k)
+		}
+	}
+	out.Put = append(out.Put, next.Put...)
+	out.Gone = append(out.Gone, next.Gone...)
+	return out
 }
 
 // raw returns the raw relations h owns.

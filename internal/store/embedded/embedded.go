@@ -108,6 +108,18 @@ var migrations = []string{
 	CREATE INDEX versions_id ON versions(id, seq);
 	CREATE INDEX versions_time ON versions(time);
 	CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL);`,
+	// Relations keyed by their ends and type, so that a change writes only
+	// the relations it changed, not its scope's all.
+	`CREATE TABLE relations_keyed (
+		scope_account TEXT NOT NULL, scope_region TEXT NOT NULL, scope_type TEXT NOT NULL,
+		source TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL, doc TEXT NOT NULL,
+		PRIMARY KEY (scope_account, scope_region, scope_type, source, type, target)
+	) WITHOUT ROWID;
+	INSERT OR REPLACE INTO relations_keyed
+		SELECT scope_account, scope_region, scope_type, json_extract(doc, '$.source'), json_extract(doc, '$.type'),
+			json_extract(doc, '$.target'), doc FROM relations ORDER BY scope_account, scope_region, scope_type, pos;
+	DROP TABLE relations;
+	ALTER TABLE relations_keyed RENAME TO relations;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

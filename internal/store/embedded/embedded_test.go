@@ -2,7 +2,11 @@ package embedded
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -127,5 +131,105 @@ func TestState(t *testing.T) {
 		if err != nil || string(got) != v {
 			t.Errorf("GetState = %q, %v; want %q", got, err, v)
 		}
+	}
+}
+
+// TestStoredRelationsFollowEveryKindOfChange applies random complete,
+// incomplete and targeted snapshots, sometimes two of one scope in one
+// change, and checks after each that the store, reloaded, gives the graph
+// that the live one is: only the relations a change touched are written.
+func TestStoredRelationsFollowEveryKindOfChange(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	g := topology.New(nil, topology.WithStore(s))
+	rnd := rand.New(rand.NewPCG(7, 11))
+	scopes := []model.Scope{
+		{Account: "1", Region: "r", Type: "a"}, {Account: "1", Region: "r", Type: "b"}, {Account: "2", Region: "r", Type: "a"},
+	}
+	id := func() string { return fmt.Sprintf("c%d", rnd.IntN(12)) }
+	snapshot := func() model.Snapshot {
+		sn := model.Snapshot{Scope: scopes[rnd.IntN(len(scopes))]}
+		switch rnd.IntN(3) {
+		case 0:
+			sn.Complete = true
+		case 1:
+			sn.Only = []string{id(), id()}
+		}
+		for range rnd.IntN(4) {
+			sn.Components = append(sn.Components, model.Component{ID: id() + sn.Scope.Account + sn.Scope.Type, Type: sn.Scope.Type})
+		}
+		for range rnd.IntN(6) {
+			sn.Relations = append(sn.Relations, model.Relation{Source: id(), Target: id(), Type: model.UsesService,
+				Data: map[string]any{"v": float64(rnd.IntN(2))}})
+		}
+		return sn
+	}
+	for step := range 300 {
+		snaps := []model.Snapshot{snapshot()}
+		if rnd.IntN(3) == 0 {
+			second := snapshot()
+			second.Scope = snaps[0].Scope
+			snaps = append(snaps, second)
+		}
+		if _, err := g.Apply(ctx, "scan", snaps); err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.LoadTopology(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again := topology.New(st)
+		if d := cmp.Diff(g.Relations(), again.Relations()); d != "" {
+			t.Fatalf("step %d: relations reloaded (-live +stored):\n%s", step, d)
+		}
+		if d := cmp.Diff(g.Pending(), again.Pending()); d != "" {
+			t.Fatalf("step %d: pending relations reloaded (-live +stored):\n%s", step, d)
+		}
+		if d := cmp.Diff(g.Components(), again.Components()); d != "" {
+			t.Fatalf("step %d: components reloaded (-live +stored):\n%s", step, d)
+		}
+	}
+}
+
+// TestRelationsMigrateToKeyedTable opens a data directory written by a
+// skymap whose relations table was keyed by position, and finds its
+// relations (a duplicate among them kept once, the later one).
+func TestRelationsMigrateToKeyedTable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "skymap.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{migrations[0], `PRAGMA user_version = 1`,
+		`INSERT INTO relations VALUES ('1', 'r', 'a', 0, '{"source":"x","target":"y","type":"uses-service","data":{"v":1}}')`,
+		`INSERT INTO relations VALUES ('1', 'r', 'a', 1, '{"source":"x","target":"z","type":"uses-service","data":{}}')`,
+		`INSERT INTO relations VALUES ('1', 'r', 'a', 2, '{"source":"x","target":"y","type":"uses-service","data":{"v":2}}')`,
+	}
+	for _, q := range stmts {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.LoadTopology(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[model.Scope][]model.Relation{{Account: "1", Region: "r", Type: "a"}: {
+		{Source: "x", Target: "y", Type: "uses-service", Data: map[string]any{"v": float64(2)}},
+		{Source: "x", Target: "z", Type: "uses-service", Data: map[string]any{}},
+	}}
+	if d := cmp.Diff(want, st.Relations); d != "" {
+		t.Errorf("relations after migration (-want +got):\n%s", d)
 	}
 }

@@ -22,16 +22,20 @@ func (s *Store) Commit(ctx context.Context, c topology.Change) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback()
+	upsert, err := tx.PrepareContext(ctx, `INSERT INTO components(id, scope_account, scope_region, scope_type, doc)
+		VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET
+		scope_account = excluded.scope_account, scope_region = excluded.scope_region,
+		scope_type = excluded.scope_type, doc = excluded.doc`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	defer upsert.Close()
 	for _, o := range c.Upserted {
 		doc, err := json.Marshal(o.Component)
 		if err != nil {
 			return fmt.Errorf("encode component %s: %w", o.Component.ID, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO components(id, scope_account, scope_region, scope_type, doc)
-			VALUES(?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET
-			scope_account = excluded.scope_account, scope_region = excluded.scope_region,
-			scope_type = excluded.scope_type, doc = excluded.doc`,
-			o.Component.ID, o.Scope.Account, o.Scope.Region, o.Scope.Type, doc); err != nil {
+		if _, err := upsert.ExecContext(ctx, o.Component.ID, o.Scope.Account, o.Scope.Region, o.Scope.Type, doc); err != nil {
 			return fmt.Errorf("upsert component %s: %w", o.Component.ID, err)
 		}
 	}
@@ -40,26 +44,42 @@ func (s *Store) Commit(ctx context.Context, c topology.Change) error {
 			return fmt.Errorf("delete component %s: %w", id, err)
 		}
 	}
-	for sc, rels := range c.Relations {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM relations WHERE scope_account = ? AND scope_region = ? AND scope_type = ?`,
-			sc.Account, sc.Region, sc.Type); err != nil {
-			return fmt.Errorf("replace relations of %s: %w", sc, err)
+	putRel, err := tx.PrepareContext(ctx, `INSERT INTO relations(scope_account, scope_region, scope_type, source, type, target, doc)
+		VALUES(?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET doc = excluded.doc`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	defer putRel.Close()
+	dropRel, err := tx.PrepareContext(ctx, `DELETE FROM relations WHERE scope_account = ? AND scope_region = ? AND scope_type = ?
+		AND source = ? AND type = ? AND target = ?`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	defer dropRel.Close()
+	for sc, d := range c.Relations {
+		for _, k := range d.Gone {
+			if _, err := dropRel.ExecContext(ctx, sc.Account, sc.Region, sc.Type, k.Source, k.Type, k.Target); err != nil {
+				return fmt.Errorf("delete relation %s -> %s of %s: %w", k.Source, k.Target, sc, err)
+			}
 		}
-		for i, r := range rels {
+		for _, r := range d.Put {
 			doc, err := json.Marshal(r)
 			if err != nil {
 				return fmt.Errorf("encode relation %s -> %s: %w", r.Source, r.Target, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO relations(scope_account, scope_region, scope_type, pos, doc) VALUES(?, ?, ?, ?, ?)`,
-				sc.Account, sc.Region, sc.Type, i, doc); err != nil {
-				return fmt.Errorf("insert relation of %s: %w", sc, err)
+			if _, err := putRel.ExecContext(ctx, sc.Account, sc.Region, sc.Type, r.Source, r.Type, r.Target, doc); err != nil {
+				return fmt.Errorf("write relation %s -> %s of %s: %w", r.Source, r.Target, sc, err)
 			}
 		}
 	}
+	insVersion, err := tx.PrepareContext(ctx, `INSERT INTO versions(time, entity, id, change, diff, state, cause, actor)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	defer insVersion.Close()
 	for _, v := range c.Versions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO versions(time, entity, id, change, diff, state, cause, actor)
-			VALUES(?, ?, ?, ?, ?, ?, ?, ?)`,
-			v.Time.UnixNano(), v.Entity, v.ID, v.Change, nullJSON(v.Diff), nullJSON(v.State), v.Cause, v.Actor); err != nil {
+		if _, err := insVersion.ExecContext(ctx, v.Time.UnixNano(), v.Entity, v.ID, v.Change, nullJSON(v.Diff), nullJSON(v.State), v.Cause, v.Actor); err != nil {
 			return fmt.Errorf("insert version of %s: %w", v.ID, err)
 		}
 	}
@@ -101,7 +121,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*topology.State, error) {
 		return nil, fmt.Errorf("load components: %w", err)
 	}
 	rows, err = s.db.QueryContext(ctx, `SELECT scope_account, scope_region, scope_type, doc FROM relations
-		ORDER BY scope_account, scope_region, scope_type, pos`)
+		ORDER BY scope_account, scope_region, scope_type, source, type, target`)
 	if err != nil {
 		return nil, fmt.Errorf("load relations: %w", err)
 	}
