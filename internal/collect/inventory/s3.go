@@ -10,6 +10,7 @@ import (
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/partition"
 )
 
 const typeBucket = "aws.s3.bucket"
@@ -47,6 +48,35 @@ func collectBuckets(ctx context.Context, t Target) (Result, error) {
 		func(b s3types.Bucket) string { return "bucket " + aws.ToString(b.Name) },
 		func(ctx context.Context, b s3types.Bucket, out *Result) error {
 			return bucket(ctx, t, client, b, out)
+		})
+}
+
+// describeBuckets describes the buckets refs name (by ARN or name): each
+// is looked up by a listing of the names it begins (ListBuckets' Prefix),
+// which gives its region and creation date as the full listing does.
+func describeBuckets(ctx context.Context, t Target, refs []string) (Result, error) {
+	var res Result
+	client := awsconn.NewS3(t.Config)
+	return res, describeEach(ctx, &res, refs,
+		func(ref string) string { return "bucket " + ref },
+		func(ctx context.Context, ref string, out *Result) error {
+			name := ref
+			if a, ok := partition.ParseARN(ref); ok {
+				name = a.Resource
+			}
+			p := s3.NewListBucketsPaginator(client, &s3.ListBucketsInput{Prefix: aws.String(name), MaxBuckets: aws.Int32(1000)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					return err
+				}
+				for _, b := range page.Buckets {
+					if aws.ToString(b.Name) == name {
+						return bucket(ctx, t, client, b, out)
+					}
+				}
+			}
+			return nil // gone
 		})
 }
 

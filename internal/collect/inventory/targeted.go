@@ -23,11 +23,13 @@ type describer func(ctx context.Context, t Target, refs []string) (Result, error
 // one when its listing makes it alone and every relation its resources
 // have comes from describing them (see model.Snapshot.Only).
 var describers = map[string]describer{
-	typeInstance:      describeInstances,
-	typeVPC:           describeVPCs,
-	typeSubnet:        describeSubnets,
-	typeSecurityGroup: describeSecurityGroups,
-	typeQueue:         describeQueues,
+	typeInstance:         describeInstances,
+	typeVPC:              describeVPCs,
+	typeSubnet:           describeSubnets,
+	typeSecurityGroup:    describeSecurityGroups,
+	typeQueue:            describeQueues,
+	typeNetworkInterface: describeInterfaces,
+	typeBucket:           describeBuckets,
 }
 
 // ec2FilterValues is the most values EC2 takes in one filter.

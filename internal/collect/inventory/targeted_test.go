@@ -9,9 +9,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/model"
 )
@@ -51,6 +55,15 @@ func TestDescribersMatchListings(t *testing.T) {
 		vpcs, subnets = append(vpcs, vid), append(subnets, aws.ToString(sub.Subnet.SubnetId))
 		groups, instances = append(groups, aws.ToString(sg.GroupId)), append(instances, aws.ToString(run.Instances[0].InstanceId))
 	}
+	var enis []string
+	for _, id := range instances {
+		out, err := e.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{
+			{Name: aws.String("attachment.instance-id"), Values: []string{id}}}})
+		if err != nil || len(out.NetworkInterfaces) == 0 {
+			t.Fatalf("interfaces of %s: %v", id, err)
+		}
+		enis = append(enis, aws.ToString(out.NetworkInterfaces[0].NetworkInterfaceId))
+	}
 	q := sqs.NewFromConfig(tg.Config)
 	dlq, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("dead")})
 	if err != nil {
@@ -65,6 +78,15 @@ func TestDescribersMatchListings(t *testing.T) {
 	if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("other")}); err != nil {
 		t.Fatal(err)
 	}
+	s3c := awsconn.NewS3(tg.Config)
+	for _, b := range []string{"logs", "logs-archive", "logs-old"} {
+		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b), CreateBucketConfiguration: &s3types.CreateBucketConfiguration{
+			LocationConstraint: s3types.BucketLocationConstraintEuWest1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg.Regions = []string{"eu-west-1"}
+	tg.ConfigFor = func(string) aws.Config { return tg.Config }
 	queueARN := func(name string) string { return "arn:aws:sqs:eu-west-1:" + awstest.DefaultAccount + ":" + name }
 
 	cases := []struct {
@@ -76,6 +98,8 @@ func TestDescribersMatchListings(t *testing.T) {
 		{typeSubnet, []string{subnets[1], "arn:aws:ec2:eu-west-1:" + awstest.DefaultAccount + ":subnet/" + subnets[2]}, subnets[1:]},
 		{typeSecurityGroup, []string{groups[0], groups[2], "sg-00000000"}, []string{groups[0], groups[2]}},
 		{typeInstance, []string{instances[1], "i-00000000000000000"}, []string{instances[1]}},
+		{typeNetworkInterface, []string{enis[0], "eni-00000000000000000"}, enis[:1]},
+		{typeBucket, []string{"arn:aws:s3:::logs", "logs-archive", "nope"}, []string{"arn:aws:s3:::logs", "arn:aws:s3:::logs-archive"}},
 		// By ARN, by URL, by name, and a queue that does not exist.
 		{typeQueue, []string{queueARN("work"), aws.ToString(dlq.QueueUrl), "missing", queueARN("nope")},
 			[]string{queueARN("dead"), queueARN("work")}},
@@ -139,5 +163,16 @@ func TestDescribersMatchListings(t *testing.T) {
 	got, err := describeInstances(ctx, tg, many)
 	if err != nil || len(got.Components) != 1 || got.Components[0].ID != instances[0] {
 		t.Errorf("451 names: err %v, components %v", err, got.Components)
+	}
+}
+
+// TestDescribersAreOfSingleTypeListings checks what Refresh relies on: a
+// type with a describer is the only type of its listing.
+func TestDescribersAreOfSingleTypeListings(t *testing.T) {
+	for typ := range describers {
+		i := slices.IndexFunc(listings, func(l listing) bool { return slices.Contains(l.types, typ) })
+		if i < 0 || len(listings[i].types) != 1 {
+			t.Errorf("%s has a describer but its listing makes %v", typ, listings[max(i, 0)].types)
+		}
 	}
 }

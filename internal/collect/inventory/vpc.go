@@ -309,11 +309,33 @@ func collectVPCEndpoints(ctx context.Context, t Target) (Result, error) {
 // urn:vpcip identifiers of its addresses only when its owner does not carry
 // them itself, so that each address names one component.
 func collectNetworkInterfaces(ctx context.Context, t Target) (Result, error) {
-	var res Result
 	enis, err := t.networkInterfaces(ctx)
 	if err != nil {
-		return res, err
+		return Result{}, err
 	}
+	return interfaces(ctx, t, enis)
+}
+
+// describeInterfaces describes the network interfaces refs name.
+func describeInterfaces(ctx context.Context, t Target, refs []string) (Result, error) {
+	client := ec2.NewFromConfig(t.Config)
+	var enis []ec2types.NetworkInterface
+	for _, only := range ec2Filters("network-interface-id", refs) {
+		p := ec2.NewDescribeNetworkInterfacesPaginator(client, &ec2.DescribeNetworkInterfacesInput{Filters: only, MaxResults: aws.Int32(1000)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return Result{}, err
+			}
+			enis = append(enis, page.NetworkInterfaces...)
+		}
+	}
+	return interfaces(ctx, t, enis)
+}
+
+// interfaces describes network interfaces with their owners.
+func interfaces(ctx context.Context, t Target, enis []ec2types.NetworkInterface) (Result, error) {
+	var res Result
 	known, err := managedInterfaces(ctx, t)
 	for _, n := range enis {
 		id := aws.ToString(n.NetworkInterfaceId)
