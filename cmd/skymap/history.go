@@ -67,7 +67,7 @@ func runHistory(ctx context.Context, m *Main, args []string) int {
 		return exitFailure
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tCHANGE\tCAUSE\tACTOR\tFIELDS")
+	fmt.Fprintln(tw, "TIME\tCHANGE\tCAUSE\tACTOR\tFROM\tFIELDS")
 	for _, v := range list.Versions {
 		var diff map[string]json.RawMessage
 		json.Unmarshal(v.Diff, &diff)
@@ -76,7 +76,8 @@ func runHistory(ctx context.Context, m *Main, args []string) int {
 			fields = append(fields, safe(k))
 		}
 		slices.Sort(fields)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Time.Format(time.RFC3339), v.Change, safe(v.Cause), safe(v.Actor), strings.Join(fields, " "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Time.Format(time.RFC3339), v.Change, safe(v.Cause), safe(v.Actor),
+			safe(v.SourceIP), strings.Join(fields, " "))
 	}
 	tw.Flush()
 	return exitOK

@@ -20,7 +20,7 @@ func TestHistoryCommand(t *testing.T) {
 		}
 		w.Write([]byte(`{"versions":[{"seq":1,"time":"2026-11-22T10:00:00Z","entity":"component","id":"i-1","change":"created","cause":"scan"},` +
 			`{"seq":2,"time":"2026-11-22T10:05:00Z","entity":"component","id":"i-1","change":"updated","cause":"event:e1 ModifyInstanceAttribute",` +
-			`"actor":"arn:aws:iam::123456789012:user/ann","diff":{"name":{"old":"a","new":"b"},"data.InstanceType":{"old":"t3","new":"m5"}}}]}`))
+			`"actor":"arn:aws:iam::123456789012:user/ann","source_ip":"203.0.113.9","diff":{"name":{"old":"a","new":"b"},"data.InstanceType":{"old":"t3","new":"m5"}}}]}`))
 	}))
 	defer srv.Close()
 	run := func(args ...string) (int, string, string) {
@@ -32,7 +32,7 @@ func TestHistoryCommand(t *testing.T) {
 	if code != exitOK || asked != "/api/components/arn:aws:ec2:eu-west-1:123456789012:instance%2Fi-1/history?limit=100" {
 		t.Fatalf("exit %d, asked %s", code, asked)
 	}
-	for _, want := range []string{"TIME", "2026-11-22T10:05:00Z  updated  event:e1 ModifyInstanceAttribute  arn:aws:iam::123456789012:user/ann  data.InstanceType name"} {
+	for _, want := range []string{"TIME", "2026-11-22T10:05:00Z  updated  event:e1 ModifyInstanceAttribute  arn:aws:iam::123456789012:user/ann  203.0.113.9  data.InstanceType name"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}

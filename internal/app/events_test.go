@@ -163,7 +163,7 @@ instances:
 	call := func(id, source, name, actor, params string) string {
 		return `{"version":"0","id":"` + id + `","detail-type":"AWS API Call via CloudTrail","source":"aws.` + source + `",` +
 			`"account":"123456789012","time":"2026-11-22T10:00:00Z","region":"eu-west-1","resources":[],"detail":{"eventID":"ct-` + id + `",` +
-			`"eventSource":"` + source + `.amazonaws.com","eventName":"` + name + `","awsRegion":"eu-west-1",` +
+			`"eventSource":"` + source + `.amazonaws.com","eventName":"` + name + `","awsRegion":"eu-west-1","sourceIPAddress":"192.0.2.7",` +
 			`"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/` + actor + `"},` + params + `}}`
 	}
 	bodies := []string{
@@ -204,7 +204,7 @@ instances:
 		var hist struct{ Versions []model.Version }
 		getJSON(t, "http://"+addr+"/api/components/"+id+"/history", &hist)
 		last := hist.Versions[len(hist.Versions)-1]
-		if last.Actor != "arn:aws:iam::123456789012:user/"+want || !strings.HasPrefix(last.Cause, "event:ev-") {
+		if last.Actor != "arn:aws:iam::123456789012:user/"+want || !strings.HasPrefix(last.Cause, "event:ev-") || last.SourceIP != "192.0.2.7" {
 			t.Errorf("%s: last version %+v, want one by %s caused by its event", id, last, want)
 		}
 	}

@@ -112,6 +112,9 @@ type Version struct {
 	State json.RawMessage `json:"state,omitempty"`
 	// Cause says what brought the change: "scan", or an event id.
 	Cause string `json:"cause"`
+	// SourceIP is where the actor's call came from (CloudTrail
+	// sourceIPAddress: an address, or an AWS service's name).
+	SourceIP string `json:"source_ip,omitempty"`
 	// Actor is who made the change, where known (the CloudTrail user identity).
 	Actor string `json:"actor,omitempty"`
 }

@@ -142,7 +142,7 @@ func (u *Updater) apply(ctx context.Context, evs []Event, changes [][]Change, ac
 				e = evs[i]
 			}
 		}
-		v.Cause, v.Actor = cause(e), e.Actor
+		v.Cause, v.Actor, v.SourceIP = cause(e), e.Actor, e.SourceIP
 	}
 	vs, err := u.Apply(ctx, cause(last), label, snaps)
 	if err != nil {

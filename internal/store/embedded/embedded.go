@@ -120,6 +120,7 @@ var migrations = []string{
 			json_extract(doc, '$.target'), doc FROM relations ORDER BY scope_account, scope_region, scope_type, pos;
 	DROP TABLE relations;
 	ALTER TABLE relations_keyed RENAME TO relations;`,
+	`ALTER TABLE versions ADD COLUMN source_ip TEXT NOT NULL DEFAULT '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -72,14 +72,14 @@ func (s *Store) Commit(ctx context.Context, c topology.Change) error {
 			}
 		}
 	}
-	insVersion, err := tx.PrepareContext(ctx, `INSERT INTO versions(time, entity, id, change, diff, state, cause, actor)
-		VALUES(?, ?, ?, ?, ?, ?, ?, ?)`)
+	insVersion, err := tx.PrepareContext(ctx, `INSERT INTO versions(time, entity, id, change, diff, state, cause, actor, source_ip)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	defer insVersion.Close()
 	for _, v := range c.Versions {
-		if _, err := insVersion.ExecContext(ctx, v.Time.UnixNano(), v.Entity, v.ID, v.Change, nullJSON(v.Diff), nullJSON(v.State), v.Cause, v.Actor); err != nil {
+		if _, err := insVersion.ExecContext(ctx, v.Time.UnixNano(), v.Entity, v.ID, v.Change, nullJSON(v.Diff), nullJSON(v.State), v.Cause, v.Actor, v.SourceIP); err != nil {
 			return fmt.Errorf("insert version of %s: %w", v.ID, err)
 		}
 	}
@@ -143,7 +143,7 @@ func (s *Store) LoadTopology(ctx context.Context) (*topology.State, error) {
 
 // Versions implements store.Topology.
 func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Version, error) {
-	query := `SELECT seq, time, entity, id, change, diff, state, cause, actor FROM versions WHERE seq > ?`
+	query := `SELECT seq, time, entity, id, change, diff, state, cause, actor, source_ip FROM versions WHERE seq > ?`
 	args := []any{q.AfterSeq}
 	if q.ID != "" {
 		query += ` AND id = ?`
@@ -177,7 +177,7 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 		var v model.Version
 		var ns int64
 		var diff, state sql.NullString
-		if err := rows.Scan(&v.Seq, &ns, &v.Entity, &v.ID, &v.Change, &diff, &state, &v.Cause, &v.Actor); err != nil {
+		if err := rows.Scan(&v.Seq, &ns, &v.Entity, &v.ID, &v.Change, &diff, &state, &v.Cause, &v.Actor, &v.SourceIP); err != nil {
 			return nil, fmt.Errorf("query versions: %w", err)
 		}
 		v.Time = time.Unix(0, ns).UTC()
