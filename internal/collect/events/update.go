@@ -35,14 +35,18 @@ type Updater struct {
 // Stats count what an Updater did with the events it was given.
 type Stats struct {
 	// Events were handled; Applied changed the map (or confirmed it).
-	Events, Applied int
+	Events  int `json:"events"`
+	Applied int `json:"applied"`
 	// Unmapped are events skymap has no mapping for; NotMonitored name an
 	// account no instance monitors; Failed could not refresh in full (the
 	// next full scan repairs what they missed).
-	Unmapped, NotMonitored, Failed int
+	Unmapped     int `json:"unmapped"`
+	NotMonitored int `json:"not_monitored"`
+	Failed       int `json:"failed"`
 	// Versions is how many versions the events wrote; Refreshes how many
 	// re-describes they took (one per account and region of a batch).
-	Versions, Refreshes int
+	Versions  int `json:"versions"`
+	Refreshes int `json:"refreshes"`
 }
 
 // Stats returns the counts so far.
