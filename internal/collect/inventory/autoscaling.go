@@ -3,12 +3,15 @@ package inventory
 import (
 	"cmp"
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/partition"
 )
 
 const typeAutoScalingGroup = "aws.autoscaling.group"
@@ -23,16 +26,38 @@ var autoscalingListings = []listing{
 }
 
 func collectAutoScalingGroups(ctx context.Context, t Target) (Result, error) {
+	return describeAutoScalingGroups(ctx, t, nil)
+}
+
+// describeAutoScalingGroups describes every group, or those refs name by
+// name or ARN, 50 names a call.
+func describeAutoScalingGroups(ctx context.Context, t Target, refs []string) (Result, error) {
 	var res Result
-	p := autoscaling.NewDescribeAutoScalingGroupsPaginator(autoscaling.NewFromConfig(t.Config),
-		&autoscaling.DescribeAutoScalingGroupsInput{MaxRecords: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
+	client := autoscaling.NewFromConfig(t.Config)
+	batches := [][]string{nil}
+	if refs != nil {
+		var names []string
+		for _, ref := range refs {
+			if a, ok := partition.ParseARN(ref); ok {
+				_, ref, _ = strings.Cut(a.Resource, "autoScalingGroupName/")
+			}
+			if ref != "" && !slices.Contains(names, ref) {
+				names = append(names, ref)
+			}
 		}
-		for _, g := range page.AutoScalingGroups {
-			autoScalingGroup(t, g, &res)
+		batches = slices.Collect(slices.Chunk(names, 50))
+	}
+	for _, names := range batches {
+		p := autoscaling.NewDescribeAutoScalingGroupsPaginator(client,
+			&autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: names, MaxRecords: aws.Int32(100)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return res, err
+			}
+			for _, g := range page.AutoScalingGroups {
+				autoScalingGroup(t, g, &res)
+			}
 		}
 	}
 	return res, nil

@@ -21,7 +21,8 @@ var snsTypes = map[string]typeInfo{
 
 var snsListings = []listing{
 	{"sns", "topics", []string{typeTopic}, regional, collectTopics, []string{
-		"sns:ListTopics", "sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptions"}},
+		"sns:ListTopics", "sns:GetTopicAttributes", "sns:ListTagsForResource", "sns:ListSubscriptions",
+		"sns:ListSubscriptionsByTopic"}},
 }
 
 // subscriptionTargets are the protocols whose endpoint names a resource the
@@ -56,6 +57,33 @@ func collectTopics(ctx context.Context, t Target) (Result, error) {
 			return topic(ctx, t, client, arn, subs[arn], out)
 		})
 	return res, err
+}
+
+// describeTopics describes the topics refs name by ARN, each with its
+// subscriptions (ListSubscriptionsByTopic).
+func describeTopics(ctx context.Context, t Target, refs []string) (Result, error) {
+	var res Result
+	client := sns.NewFromConfig(t.Config)
+	return res, describeEach(ctx, &res, refs,
+		func(arn string) string { return "topic " + arn },
+		func(ctx context.Context, arn string, out *Result) error {
+			var subs []snstypes.Subscription
+			p := sns.NewListSubscriptionsByTopicPaginator(client, &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String(arn)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if gone(err) {
+					return nil
+				}
+				if err != nil && !denied(err) {
+					return err
+				}
+				if err != nil {
+					break
+				}
+				subs = append(subs, page.Subscriptions...)
+			}
+			return topic(ctx, t, client, arn, subs, out)
+		})
 }
 
 // subscriptions returns the region's subscriptions by topic ARN.

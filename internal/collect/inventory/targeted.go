@@ -30,6 +30,10 @@ var describers = map[string]describer{
 	typeQueue:            describeQueues,
 	typeNetworkInterface: describeInterfaces,
 	typeBucket:           describeBuckets,
+	typeVolume:           describeVolumes,
+	typeRouteTable:       describeRouteTables,
+	typeAutoScalingGroup: describeAutoScalingGroups,
+	typeTopic:            describeTopics,
 }
 
 // ec2FilterValues is the most values EC2 takes in one filter.

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/go-cmp/cmp"
 
@@ -78,6 +80,53 @@ func TestDescribersMatchListings(t *testing.T) {
 	if _, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("other")}); err != nil {
 		t.Fatal(err)
 	}
+	var volumes, tables []string
+	for i := range 2 {
+		v, err := e.CreateVolume(ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String("eu-west-1a"), Size: aws.Int32(int32(8 + i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		volumes = append(volumes, aws.ToString(v.VolumeId))
+		rt, err := e.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: aws.String(vpcs[i])})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, aws.ToString(rt.RouteTable.RouteTableId))
+		if _, err := e.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt.RouteTable.RouteTableId,
+			SubnetId: aws.String(subnets[i])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := autoscaling.NewFromConfig(tg.Config)
+	for _, name := range []string{"web", "batch"} {
+		if _, err := as.CreateLaunchConfiguration(ctx, &autoscaling.CreateLaunchConfigurationInput{LaunchConfigurationName: aws.String(name),
+			ImageId: aws.String("ami-12c6146b"), InstanceType: aws.String("t3.micro")}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := as.CreateAutoScalingGroup(ctx, &autoscaling.CreateAutoScalingGroupInput{AutoScalingGroupName: aws.String(name),
+			LaunchConfigurationName: aws.String(name), MinSize: aws.Int32(1), MaxSize: aws.Int32(2),
+			VPCZoneIdentifier: aws.String(subnets[0])}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groupsOut, err := as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{"web"}})
+	if err != nil || len(groupsOut.AutoScalingGroups) != 1 {
+		t.Fatalf("describe web: %v", err)
+	}
+	webARN := aws.ToString(groupsOut.AutoScalingGroups[0].AutoScalingGroupARN)
+	sn := sns.NewFromConfig(tg.Config)
+	var topics []string
+	for _, name := range []string{"alerts", "audit"} {
+		tp, err := sn.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(name)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		topics = append(topics, aws.ToString(tp.TopicArn))
+	}
+	if _, err := sn.Subscribe(ctx, &sns.SubscribeInput{TopicArn: aws.String(topics[0]), Protocol: aws.String("sqs"),
+		Endpoint: aws.String("arn:aws:sqs:eu-west-1:" + awstest.DefaultAccount + ":work")}); err != nil {
+		t.Fatal(err)
+	}
 	s3c := awsconn.NewS3(tg.Config)
 	for _, b := range []string{"logs", "logs-archive", "logs-old"} {
 		if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b), CreateBucketConfiguration: &s3types.CreateBucketConfiguration{
@@ -100,9 +149,24 @@ func TestDescribersMatchListings(t *testing.T) {
 		{typeInstance, []string{instances[1], "i-00000000000000000"}, []string{instances[1]}},
 		{typeNetworkInterface, []string{enis[0], "eni-00000000000000000"}, enis[:1]},
 		{typeBucket, []string{"arn:aws:s3:::logs", "logs-archive", "nope"}, []string{"arn:aws:s3:::logs", "arn:aws:s3:::logs-archive"}},
+		{typeVolume, []string{volumes[1], "vol-00000000000000000"}, volumes[1:]},
+		{typeRouteTable, []string{tables[0], "rtb-00000000000000000"}, tables[:1]},
+		{typeAutoScalingGroup, []string{webARN, "batch", "nope"}, nil}, // ids filled below
+		{typeTopic, []string{topics[0], "arn:aws:sns:eu-west-1:" + awstest.DefaultAccount + ":nope"}, topics[:1]},
 		// By ARN, by URL, by name, and a queue that does not exist.
 		{typeQueue, []string{queueARN("work"), aws.ToString(dlq.QueueUrl), "missing", queueARN("nope")},
 			[]string{queueARN("dead"), queueARN("work")}},
+	}
+	all, err := as.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cases {
+		if cases[i].typ == typeAutoScalingGroup {
+			for _, g := range all.AutoScalingGroups {
+				cases[i].want = append(cases[i].want, aws.ToString(g.AutoScalingGroupARN))
+			}
+		}
 	}
 	for _, c := range cases {
 		t.Run(c.typ, func(t *testing.T) {

@@ -162,23 +162,30 @@ func collectTransitGateways(ctx context.Context, t Target) (Result, error) {
 }
 
 func collectRouteTables(ctx context.Context, t Target) (Result, error) {
+	return describeRouteTables(ctx, t, nil)
+}
+
+func describeRouteTables(ctx context.Context, t Target, refs []string) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeRouteTablesPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeRouteTablesInput{MaxResults: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, rt := range page.RouteTables {
-			id := aws.ToString(rt.RouteTableId)
-			if id == "" {
-				res.malformed("ec2:DescribeRouteTables", "", "no RouteTableId")
-				continue
+	client := ec2.NewFromConfig(t.Config)
+	for _, only := range ec2Filters("route-table-id", refs) {
+		p := ec2.NewDescribeRouteTablesPaginator(client, &ec2.DescribeRouteTablesInput{Filters: only, MaxResults: aws.Int32(100)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return res, err
 			}
-			res.Components = append(res.Components, t.component(resource{
-				typ: typeRouteTable, id: id, short: id, tags: ec2Tags(rt.Tags), data: rt,
-			}))
-			res.Relations = append(res.Relations, routeTableRelations(rt)...)
+			for _, rt := range page.RouteTables {
+				id := aws.ToString(rt.RouteTableId)
+				if id == "" {
+					res.malformed("ec2:DescribeRouteTables", "", "no RouteTableId")
+					continue
+				}
+				res.Components = append(res.Components, t.component(resource{
+					typ: typeRouteTable, id: id, short: id, tags: ec2Tags(rt.Tags), data: rt,
+				}))
+				res.Relations = append(res.Relations, routeTableRelations(rt)...)
+			}
 		}
 	}
 	return res, nil
@@ -219,22 +226,29 @@ func routeTableRelations(rt ec2types.RouteTable) []model.Relation {
 }
 
 func collectVolumes(ctx context.Context, t Target) (Result, error) {
+	return describeVolumes(ctx, t, nil)
+}
+
+func describeVolumes(ctx context.Context, t Target, refs []string) (Result, error) {
 	var res Result
-	p := ec2.NewDescribeVolumesPaginator(ec2.NewFromConfig(t.Config), &ec2.DescribeVolumesInput{MaxResults: aws.Int32(500)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, v := range page.Volumes {
-			id := aws.ToString(v.VolumeId)
-			if id == "" {
-				res.malformed("ec2:DescribeVolumes", "", "no VolumeId")
-				continue
+	client := ec2.NewFromConfig(t.Config)
+	for _, only := range ec2Filters("volume-id", refs) {
+		p := ec2.NewDescribeVolumesPaginator(client, &ec2.DescribeVolumesInput{Filters: only, MaxResults: aws.Int32(500)})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return res, err
 			}
-			res.Components = append(res.Components, t.component(resource{
-				typ: typeVolume, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
-			}))
+			for _, v := range page.Volumes {
+				id := aws.ToString(v.VolumeId)
+				if id == "" {
+					res.malformed("ec2:DescribeVolumes", "", "no VolumeId")
+					continue
+				}
+				res.Components = append(res.Components, t.component(resource{
+					typ: typeVolume, id: id, short: id, tags: ec2Tags(v.Tags), data: v,
+				}))
+			}
 		}
 	}
 	return res, nil
