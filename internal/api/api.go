@@ -33,7 +33,10 @@ type Graph interface {
 // History reads versions and past maps; *embedded.Store is one.
 type History interface {
 	Versions(ctx context.Context, q store.VersionQuery) ([]model.Version, error)
+	// TopologyAt fails with store.ErrPruned before HistoryStart.
 	TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error)
+	// HistoryStart is where the kept history begins, zero when all is kept.
+	HistoryStart(ctx context.Context) (time.Time, error)
 }
 
 // Server holds what the handlers read. Status returns the document served at
@@ -49,6 +52,7 @@ type Server struct {
 var (
 	errNotFound   = errors.New("not found")
 	errBadRequest = errors.New("bad request")
+	errGone       = errors.New("gone")
 )
 
 // apiError is an error with the code and message the client sees.
@@ -63,6 +67,9 @@ func (e *apiError) Unwrap() error { return e.kind }
 
 func notFound(msg string) error   { return &apiError{errNotFound, "not_found", msg} }
 func badRequest(msg string) error { return &apiError{errBadRequest, "bad_request", msg} }
+
+// historyPruned says that what was asked for is older than the kept history.
+func historyPruned(msg string) error { return &apiError{errGone, "history_pruned", msg} }
 
 // Handler returns the API's routes.
 func (s *Server) Handler() http.Handler {
@@ -104,6 +111,8 @@ func (s *Server) errorBody(r *http.Request, err error) (int, any) {
 		status, code, msg = http.StatusNotFound, ae.code, ae.message
 	case errors.As(err, &ae) && errors.Is(err, errBadRequest):
 		status, code, msg = http.StatusBadRequest, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errGone):
+		status, code, msg = http.StatusGone, ae.code, ae.message
 	case errors.Is(err, context.Canceled):
 		status, code, msg = 499, "canceled", "request canceled"
 	default:

@@ -2,6 +2,8 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,6 +21,10 @@ const historySuffix = "/history"
 // GET /api/changes: versions oldest first.
 type HistoryList struct {
 	Versions []model.Version `json:"versions"`
+	// HistoryStart is where the kept history begins: older versions were
+	// pruned (storage.history_retention). Zero, and left out, when the
+	// history was never pruned.
+	HistoryStart time.Time `json:"history_start,omitzero"`
 }
 
 // history answers GET /api/components/{id}/history?from=&to=&limit=: every
@@ -44,13 +50,18 @@ func (s *Server) history(r *http.Request, ref string) (any, error) {
 	if len(vs) == 0 {
 		return nil, notFound("no component or history with id or identifier " + strconv.Quote(ref))
 	}
-	return HistoryList{Versions: vs}, nil
+	start, err := s.History.HistoryStart(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	return HistoryList{Versions: vs, HistoryStart: start}, nil
 }
 
 // changes answers GET /api/changes?from=&to=&limit=&account=&type=&actor=:
 // the newest limit (default 1000) changes of components in the window,
 // oldest first, filtered by the component's account and type (of its state
-// after the change, or before it for a deletion) and by actor.
+// after the change, or before it for a deletion) and by actor. A window
+// that starts before the kept history gets what is kept.
 func (s *Server) changes(r *http.Request) (any, error) {
 	if s.History == nil {
 		return nil, notFound("no history is kept")
@@ -66,7 +77,11 @@ func (s *Server) changes(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := HistoryList{Versions: []model.Version{}}
+	start, err := s.History.HistoryStart(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	out := HistoryList{Versions: []model.Version{}, HistoryStart: start}
 	for _, v := range vs {
 		if actor != "" && v.Actor != actor {
 			continue
@@ -137,7 +152,8 @@ type Topology struct {
 }
 
 // topologyAt answers GET /api/topology?at=<RFC 3339>: the map as it was
-// then, from the history; without at, the map now.
+// then, from the history; without at, the map now. A time before the kept
+// history is refused: the map would miss what was pruned.
 func (s *Server) topologyAt(r *http.Request) (any, error) {
 	v := r.URL.Query().Get("at")
 	if v == "" {
@@ -152,6 +168,14 @@ func (s *Server) topologyAt(r *http.Request) (any, error) {
 		return nil, notFound("no history is kept")
 	}
 	comps, rels, err := s.History.TopologyAt(r.Context(), at)
+	if errors.Is(err, store.ErrPruned) {
+		start, err := s.History.HistoryStart(r.Context())
+		if err != nil {
+			return nil, err
+		}
+		return nil, historyPruned(fmt.Sprintf("at: %s is before the kept history, which starts at %s (storage.history_retention)",
+			at.UTC().Format(time.RFC3339), start.Format(time.RFC3339Nano)))
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,9 @@ import (
 	"github.com/skymap/skymap/internal/topology"
 )
 
-func historyServer(t *testing.T) http.Handler {
+// historyServer serves a history: at t1 a scan found i-1, i-2 and
+// subnet-1; at t2 an event renamed i-1 and deleted i-2.
+func historyServer(t *testing.T) (http.Handler, *embedded.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := embedded.Open(ctx, t.TempDir())
@@ -41,13 +43,24 @@ func historyServer(t *testing.T) http.Handler {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	return (&Server{Graph: g, History: st, Status: func(context.Context) any { return nil }}).Handler()
+	return (&Server{Graph: g, History: st, Status: func(context.Context) any { return nil }}).Handler(), st
 }
 
 var (
 	t1 = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	t2 = t1.Add(time.Hour)
 )
+
+// names lists "id=name" of the components of a topology answer.
+func names(body map[string]any) []string {
+	out := []string{}
+	list, _ := body["components"].([]any)
+	for _, c := range list {
+		m := c.(map[string]any)
+		out = append(out, m["id"].(string)+"="+m["name"].(string))
+	}
+	return out
+}
 
 // changesOf lists "id change actor" of a history answer.
 func changesOf(body map[string]any) []string {
@@ -62,7 +75,7 @@ func changesOf(body map[string]any) []string {
 }
 
 func TestHistoryAndChanges(t *testing.T) {
-	h := historyServer(t)
+	h, _ := historyServer(t)
 	const ann = "arn:aws:iam::123456789012:user/ann"
 	tests := []struct {
 		path   string
@@ -98,15 +111,7 @@ func TestHistoryAndChanges(t *testing.T) {
 }
 
 func TestTopologyAt(t *testing.T) {
-	h := historyServer(t)
-	names := func(body map[string]any) []string {
-		out := []string{}
-		for _, c := range body["components"].([]any) {
-			m := c.(map[string]any)
-			out = append(out, m["id"].(string)+"="+m["name"].(string))
-		}
-		return out
-	}
+	h, _ := historyServer(t)
 	tests := []struct {
 		at   string
 		want []string
@@ -131,5 +136,47 @@ func TestTopologyAt(t *testing.T) {
 	}
 	if status, _ := get(t, h, "/api/topology?at=noon"); status != 400 {
 		t.Errorf("a bad time: status %d, want 400", status)
+	}
+}
+
+func TestHistoryBeforeItsStart(t *testing.T) {
+	h, st := historyServer(t)
+	if _, body := get(t, h, "/api/changes"); body["history_start"] != nil {
+		t.Errorf("history_start %v before any prune, want none", body["history_start"])
+	}
+	_, before := get(t, h, "/api/topology?at=2026-11-22T11:01:00Z")
+	if _, err := st.PruneHistory(context.Background(), t2.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+
+	status, body := get(t, h, "/api/topology?at=2026-11-22T11:00:59Z")
+	e, _ := body["error"].(map[string]any)
+	if want := "at: 2026-11-22T11:00:59Z is before the kept history, which starts at 2026-11-22T11:01:00Z (storage.history_retention)"; status != http.StatusGone || e["code"] != "history_pruned" || e["message"] != want {
+		t.Errorf("the map before the history's start: %d %v, want 410 history_pruned %q", status, body, want)
+	}
+	status, after := get(t, h, "/api/topology?at=2026-11-22T11:01:00Z")
+	if d := cmp.Diff([]string{"i-1=web-renamed", "subnet-1="}, names(after)); status != 200 || d != "" {
+		t.Errorf("the map at the history's start: status %d (-want +got):\n%s", status, d)
+	}
+	if d := cmp.Diff(before, after); d != "" {
+		t.Errorf("the map at the history's start (-before +after pruning):\n%s", d)
+	}
+
+	// Windows that start before it get what is kept, and where it starts.
+	const ann = "arn:aws:iam::123456789012:user/ann"
+	for path, want := range map[string][]string{
+		"/api/changes?from=2000-01-01T00:00:00Z": {"subnet-1 created ", "i-1 updated " + ann},
+		"/api/components/i-1/history":            {"i-1 updated " + ann},
+	} {
+		status, body := get(t, h, path)
+		if d := cmp.Diff(want, changesOf(body)); status != 200 || d != "" {
+			t.Errorf("GET %s: status %d (-want +got):\n%s", path, status, d)
+		}
+		if body["history_start"] != "2026-11-22T11:01:00Z" {
+			t.Errorf("GET %s: history_start %v, want 2026-11-22T11:01:00Z", path, body["history_start"])
+		}
+	}
+	if status, _ := get(t, h, "/api/components/i-2/history"); status != 404 {
+		t.Errorf("history of i-2, deleted before the history's start: status %d, want 404", status)
 	}
 }

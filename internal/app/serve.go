@@ -77,11 +77,16 @@ type ServeOptions struct {
 	Now func() time.Time
 	// EventInterval is how often change events are polled; 0 means 30 s.
 	EventInterval time.Duration
+	// PruneInterval is how often the history older than
+	// storage.history_retention is deleted; 0 means hourly.
+	PruneInterval time.Duration
 }
 
 // Serve runs skymap as a service: it serves the API from the stored map at
 // once, scans every full_run_interval (at start when the last scan is older),
-// and keeps state in the data dir. It returns when ctx is cancelled.
+// deletes the history older than storage.history_retention at start and
+// every hour, and keeps state in the data dir. It returns when ctx is
+// cancelled.
 func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	log := o.logger()
 	now := o.Now
@@ -148,6 +153,14 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	})
 	eg.Go(func() error { return sch.Run(ctx) })
 	eg.Go(func() error { return feeds.Run(ctx) })
+	if retention := cfg.Storage.HistoryRetention; retention > 0 {
+		every := o.PruneInterval
+		if every <= 0 {
+			every = time.Hour
+		}
+		p := &pruner{prune: st.PruneHistory, retention: retention, interval: every, now: now, log: log}
+		eg.Go(func() error { return p.Run(ctx) })
+	}
 	err = eg.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil

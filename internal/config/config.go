@@ -121,6 +121,9 @@ type Server struct {
 type Storage struct {
 	// DataDir is the data directory (storage.data_dir, default ./skymap-data).
 	DataDir string
+	// HistoryRetention is how long versions of the change history are kept
+	// (storage.history_retention, default 90 days); zero keeps them forever.
+	HistoryRetention time.Duration
 }
 
 // AWS tunes how skymap calls AWS.

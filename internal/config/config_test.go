@@ -19,7 +19,7 @@ func defaults() Config {
 	return Config{
 		FullRunInterval: time.Hour,
 		Server:          Server{Listen: "127.0.0.1:8080"},
-		Storage:         Storage{DataDir: "./skymap-data"},
+		Storage:         Storage{DataDir: "./skymap-data", HistoryRetention: 90 * 24 * time.Hour},
 		AWS:             AWS{MaxAttempts: 10, Concurrency: 8},
 		Log:             Log{Level: slog.LevelInfo, Format: "text"},
 	}
@@ -76,7 +76,7 @@ instances:
     empty_default_hostname: true
     service: aws
 server: {listen: ':9090'}
-storage: {data_dir: /var/lib/skymap}
+storage: {data_dir: /var/lib/skymap, history_retention: 30d}
 aws:
   endpoint_url: http://127.0.0.1:5000
   endpoints: {s3: 'https://s3.example.com', cloudwatch_logs: 'http://localhost:4566'}
@@ -105,7 +105,7 @@ log: {level: DEBUG, format: json}
 					ARNs:               map[string]string{"ec2": "arn:aws-cn:ec2:cn-north-1:210987654321:vpc/*"},
 				}}
 				c.Server.Listen = ":9090"
-				c.Storage.DataDir = "/var/lib/skymap"
+				c.Storage = Storage{DataDir: "/var/lib/skymap", HistoryRetention: 30 * 24 * time.Hour}
 				c.AWS = AWS{
 					EndpointURL: "http://127.0.0.1:5000",
 					Endpoints:   map[string]string{"s3": "https://s3.example.com", "cloudwatch_logs": "http://localhost:4566"},
@@ -263,6 +263,56 @@ func TestEventsQueueURL(t *testing.T) {
 		_, err := Parse(doc(bad))
 		if err == nil || !strings.Contains(err.Error(), "instances[0].events_queue_url") {
 			t.Errorf("events_queue_url %q: err %v, want one naming instances[0].events_queue_url", bad, err)
+		}
+	}
+}
+
+func TestHistoryRetention(t *testing.T) {
+	doc := func(storage string) []byte {
+		return []byte("instances: [{regions: [global]}]\n" + storage)
+	}
+	valid := []struct {
+		storage string
+		want    time.Duration
+	}{
+		{"", 90 * 24 * time.Hour},
+		{"storage: {history_retention: ~}\n", 90 * 24 * time.Hour},
+		{"storage: {history_retention: 30d}\n", 30 * 24 * time.Hour},
+		{"storage: {history_retention: 36h}\n", 36 * time.Hour},
+		{"storage: {history_retention: 1h30m}\n", 90 * time.Minute},
+		{"storage: {history_retention: 36500d}\n", 36500 * 24 * time.Hour},
+		{"storage: {history_retention: 0}\n", 0},
+		{"storage: {history_retention: '0d'}\n", 0},
+	}
+	for _, tt := range valid {
+		cfg, err := Parse(doc(tt.storage))
+		if err != nil {
+			t.Errorf("%q: %v", tt.storage, err)
+			continue
+		}
+		if cfg.Storage.HistoryRetention != tt.want {
+			t.Errorf("%q: retention %v, want %v", tt.storage, cfg.Storage.HistoryRetention, tt.want)
+		}
+	}
+	invalid := []struct{ value, want string }{
+		{"90", `"90" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"forever", `"forever" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"1.5d", `"1.5d" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"+3d", `"+3d" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"d", `"d" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"''", `"" is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever`},
+		{"-1d", `must not be negative, got "-1d"; 0 keeps history forever`},
+		{"-5m", `must not be negative, got "-5m"; 0 keeps history forever`},
+		{"-99999999999999999999d", `must not be negative, got "-99999999999999999999d"; 0 keeps history forever`},
+		{"36501d", `must be at most 36500d (100 years), got "36501d"`},
+		{"99999999999999999999d", `must be at most 36500d (100 years), got "99999999999999999999d"`},
+		{"900000h", `must be at most 36500d (100 years), got "900000h"`},
+	}
+	for _, tt := range invalid {
+		_, err := Parse(doc("storage:\n  history_retention: " + tt.value + "\n"))
+		want := "storage.history_retention: " + tt.want + " (line 3)"
+		if err == nil || err.Error() != want {
+			t.Errorf("history_retention %s: error %v, want %q", tt.value, err, want)
 		}
 	}
 }

@@ -21,6 +21,7 @@ const (
 	defaultCollectionInterval = 60   // seconds
 	defaultListen             = "127.0.0.1:8080"
 	defaultDataDir            = "./skymap-data"
+	defaultHistoryRetention   = "90d"
 	defaultMaxAttempts        = 10
 	defaultConcurrency        = 8
 	defaultLogLevel           = "info"
@@ -71,7 +72,8 @@ type rawServer struct {
 
 // rawStorage is skymap's storage section.
 type rawStorage struct {
-	DataDir string `yaml:"data_dir"`
+	DataDir          string `yaml:"data_dir"`
+	HistoryRetention string `yaml:"history_retention"` // "90d", "36h" or "0" (forever)
 }
 
 // rawAWS is skymap's aws section.
@@ -97,7 +99,7 @@ func defaultConfig() rawConfig {
 	return rawConfig{
 		InitConfig: rawInit{FullRunInterval: defaultFullRunInterval},
 		Server:     rawServer{Listen: defaultListen},
-		Storage:    rawStorage{DataDir: defaultDataDir},
+		Storage:    rawStorage{DataDir: defaultDataDir, HistoryRetention: defaultHistoryRetention},
 		AWS:        rawAWS{MaxAttempts: defaultMaxAttempts, Concurrency: defaultConcurrency},
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
 	}
@@ -122,7 +124,7 @@ func (r *rawConfig) config() *Config {
 		AllowRoleWithoutExternalID: r.AWS.AllowRoleWithoutExternalID,
 		FullRunInterval:            seconds(r.InitConfig.FullRunInterval),
 		Server:                     Server{Listen: r.Server.Listen},
-		Storage:                    Storage{DataDir: r.Storage.DataDir},
+		Storage:                    r.Storage.storage(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -142,6 +144,12 @@ func (r *rawConfig) config() *Config {
 		c.Instances = append(c.Instances, in.instance())
 	}
 	return c
+}
+
+// storage converts a validated rawStorage to a Storage.
+func (s *rawStorage) storage() Storage {
+	retention, _ := parseRetention(s.HistoryRetention) // validated
+	return Storage{DataDir: s.DataDir, HistoryRetention: retention}
 }
 
 // instance converts a validated rawInstance to an Instance, with defaults.

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Validate checks the server section.
@@ -26,10 +27,49 @@ func validPort(port string) bool {
 
 // Validate checks the storage section.
 func (s *rawStorage) Validate() error {
+	var errs []error
 	if strings.TrimSpace(s.DataDir) == "" {
-		return errorf("data_dir", "must not be empty")
+		errs = append(errs, errorf("data_dir", "must not be empty"))
 	}
-	return nil
+	if _, err := parseRetention(s.HistoryRetention); err != nil {
+		errs = append(errs, errorf("history_retention", "%v", err))
+	}
+	return errors.Join(errs...)
+}
+
+// maxRetention bounds storage.history_retention, far above any sensible
+// value and far below an overflow of time.Duration.
+const maxRetention = 100 * 365 * 24 * time.Hour
+
+// parseRetention reads storage.history_retention: a whole number of days
+// ("90d"), a Go duration ("36h", "1h30m"), or 0 to keep history forever.
+func parseRetention(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		// Atoi takes a sign but no spaces, dots or exponents; out of
+		// range, n is the largest or smallest int.
+		n, aerr := strconv.Atoi(days)
+		const maxDays = int(maxRetention / (24 * time.Hour))
+		switch {
+		case aerr != nil && !errors.Is(aerr, strconv.ErrRange), strings.HasPrefix(days, "+"):
+			// not days: ParseDuration's error stands
+		case n > maxDays:
+			d, err = maxRetention+1, nil // said below
+		case n < -maxDays:
+			d, err = -1, nil // said below
+		default:
+			d, err = time.Duration(n)*24*time.Hour, nil
+		}
+	}
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%q is not a duration: want days such as 90d, a duration such as 36h, or 0 to keep history forever", s)
+	case d < 0:
+		return 0, fmt.Errorf("must not be negative, got %q; 0 keeps history forever", s)
+	case d > maxRetention:
+		return 0, fmt.Errorf("must be at most 36500d (100 years), got %q", s)
+	}
+	return d, nil
 }
 
 // Validate checks the aws section.

@@ -18,6 +18,10 @@ var ErrNotFound = errors.New("not found")
 // ErrLocked is returned when another process already holds a data directory.
 var ErrLocked = errors.New("data directory in use")
 
+// ErrPruned is returned when asked for history older than what is kept:
+// see Topology.HistoryStart.
+var ErrPruned = errors.New("history pruned")
+
 // Topology persists the topology graph and its history.
 type Topology interface {
 	topology.Store
@@ -26,8 +30,23 @@ type Topology interface {
 	// Versions returns history entries matching q, oldest first.
 	Versions(ctx context.Context, q VersionQuery) ([]model.Version, error)
 	// TopologyAt returns the components and relations as they were at a
-	// time (relations with both ends written as component ids).
+	// time (relations with both ends written as component ids). It fails
+	// with ErrPruned for a time before HistoryStart.
 	TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error)
+	// PruneHistory deletes the versions that TopologyAt no longer needs
+	// for times at or after before: of each component and relation, every
+	// version older than before but the newest of them, and that one too
+	// when it is a deletion. Versions at or after before stay. It returns
+	// how many versions it deleted. It deletes in small transactions, so
+	// that writers wait briefly; after an error or a cancellation what it
+	// deleted stays deleted, and calling it again finishes the work. From
+	// its first deletion on, HistoryStart is at least before. A zero before
+	// deletes nothing.
+	PruneHistory(ctx context.Context, before time.Time) (int64, error)
+	// HistoryStart returns the earliest time TopologyAt answers for: the
+	// latest cutoff given to PruneHistory, or zero when the history was
+	// never pruned. Versions before it may be missing.
+	HistoryStart(ctx context.Context) (time.Time, error)
 }
 
 // VersionQuery selects history entries. Zero fields do not filter.

@@ -24,6 +24,9 @@ type Store struct {
 	db   *sql.DB
 	lock *os.File
 	dir  string
+	// pruneBatch bounds the versions one transaction of PruneHistory
+	// deletes; tests make it small.
+	pruneBatch int
 }
 
 // Open opens (creating when needed) the data directory dir and its database,
@@ -47,7 +50,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	// SQLite allows one writer; one connection keeps transactions simple and
 	// readers see committed data only.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, lock: lock, dir: dir}
+	s := &Store{db: db, lock: lock, dir: dir, pruneBatch: defaultPruneBatch}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)

@@ -194,9 +194,24 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 
 // TopologyAt returns the components and relations as they were at a time:
 // for every component and relation, its newest version at or before at,
-// unless that version deleted it.
+// unless that version deleted it. Before the history's start it fails with
+// store.ErrPruned.
 func (s *Store) TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error) {
-	rows, err := s.db.QueryContext(ctx, `
+	// One transaction, so that no prune runs between the check and the read.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	start, err := historyStart(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if at.Before(start) {
+		return nil, nil, fmt.Errorf("topology at %s: %w: the history starts at %s",
+			at.UTC().Format(time.RFC3339Nano), store.ErrPruned, start.Format(time.RFC3339Nano))
+	}
+	rows, err := tx.QueryContext(ctx, `
 		SELECT v.entity, v.state FROM versions v
 		JOIN (SELECT MAX(seq) AS seq FROM versions WHERE time <= ? GROUP BY entity, id) m ON v.seq = m.seq
 		WHERE v.change != ? AND v.state IS NOT NULL ORDER BY v.id`, at.UnixNano(), model.Deleted)
