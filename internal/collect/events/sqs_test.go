@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/awstest"
@@ -175,5 +178,66 @@ func TestQueueReaderHandlesABatchAtOnce(t *testing.T) {
 	}
 	if rep.Messages != 3 || rep.Events != 2 || rep.Deleted != 2 || len(rep.Bad) != 1 || rep.Bad[0].ID != "m1" {
 		t.Errorf("report %+v, want 3 messages, 2 events, 2 deleted and m1 kept", rep)
+	}
+}
+
+// TestReadersShareAQueue runs two readers on one moto queue, as two skymaps
+// would: every event is handled (at least once) and every message deleted.
+func TestReadersShareAQueue(t *testing.T) {
+	m := awstest.StartT(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := m.Config(ctx, "eu-west-1", awstest.DefaultAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := sqs.NewFromConfig(cfg)
+	qu, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("shared")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 60
+	for i := range n {
+		body := strings.Replace(evB, `"id":"b"`, fmt.Sprintf(`"id":"e%d"`, i), 1)
+		if _, err := q.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: qu.QueueUrl, MessageBody: aws.String(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var (
+		mu      sync.Mutex
+		handled = map[string]int{}
+		deleted int
+	)
+	read := func() error {
+		r := &QueueReader{SQS: q, QueueURL: aws.ToString(qu.QueueUrl), WaitSeconds: 1,
+			Handle: func(_ context.Context, evs ...Event) error {
+				mu.Lock()
+				defer mu.Unlock()
+				for _, e := range evs {
+					handled[e.ID]++
+				}
+				return nil
+			}}
+		for {
+			rep, err := r.Poll(ctx)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			deleted += rep.Deleted
+			mu.Unlock()
+			if rep.Messages == 0 {
+				return nil
+			}
+		}
+	}
+	var g errgroup.Group
+	g.Go(read)
+	g.Go(read)
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if len(handled) != n || deleted != n {
+		t.Errorf("%d distinct events handled, %d messages deleted; want %d and %d", len(handled), deleted, n, n)
 	}
 }
