@@ -24,22 +24,28 @@ import (
 	"github.com/skymap/skymap/internal/config"
 )
 
-// The event benchmarks' account and region in moto: the static test
-// credentials act in awstest.DefaultAccount, and serve assumes a role there.
+// The event benchmarks' account and regions in moto: the static test
+// credentials act in awstest.DefaultAccount, and serve assumes a role
+// there. The changes happen in evRegion; the event queue lives in
+// evQueueRegion, so that evRegion holds no queue but the benchmark's: moto
+// 5.2's ListQueues answers at most 1,000 queues and no NextToken, and a
+// listing of 1,001 would miss one.
 const (
-	evAccount = awstest.DefaultAccount
-	evRegion  = "eu-west-1"
-	evActor   = "arn:aws:iam::" + evAccount + ":user/bench"
+	evAccount     = awstest.DefaultAccount
+	evRegion      = "eu-west-1"
+	evQueueRegion = "us-east-1"
+	evActor       = "arn:aws:iam::" + evAccount + ":user/bench"
 )
 
 // eventEnv is skymap serve, in-process, following an SQS event queue in
 // moto, after its first full scan.
 type eventEnv struct {
 	moto *awstest.Moto
-	// sqs is the benchmark's own client: the SDK's defaults (kept-alive
-	// connections, standard retries), as skymap's.
-	sqs       *sqs.Client
-	eventsURL string
+	// sqs and events are the benchmark's own clients in evRegion and
+	// evQueueRegion: the SDK's defaults (kept-alive connections, standard
+	// retries), as skymap's.
+	sqs, events *sqs.Client
+	eventsURL   string
 	// api is the base URL of skymap's API, "http://127.0.0.1:port".
 	api string
 	// stop ends serve and waits for it; safe to call more than once.
@@ -63,22 +69,25 @@ func startEventEnv(b *testing.B) *eventEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	env := &eventEnv{moto: m, sqs: sqs.NewFromConfig(awsCfg), motoCPU: childCPU}
-	q, err := env.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("skymap-events")})
+	env := &eventEnv{moto: m, sqs: sqs.NewFromConfig(awsCfg), motoCPU: childCPU,
+		events: sqs.NewFromConfig(awsCfg, func(o *sqs.Options) { o.Region = evQueueRegion })}
+	q, err := env.events.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("skymap-events")})
 	if err != nil {
 		b.Fatal(err)
 	}
 	env.eventsURL = aws.ToString(q.QueueUrl)
 
 	// moto ignores trust policies, so its roles are assumable without the
-	// external id, which skymap refuses unless told otherwise.
+	// external id, which skymap refuses unless told otherwise. The event
+	// queue's URL names no region in moto: serve reads it in the
+	// instance's first region.
 	cfg, err := config.Parse([]byte(`
 init_config:
   external_id: skymap-bench-external-id
   full_run_interval: 3600
 instances:
   - role_arn: arn:aws:iam::` + evAccount + `:role/skymap-bench
-    regions: [` + evRegion + `]
+    regions: [` + evQueueRegion + `, ` + evRegion + `]
     events_queue_url: ` + env.eventsURL + `
 aws:
   allow_role_without_external_id: true
@@ -180,8 +189,8 @@ func createQueueEvent(id, name, queueURL string, at time.Time) string {
 // queueHolds returns how many messages queueURL holds, visible or in
 // flight: skymap deletes an event's message only once its change is
 // committed, so what it no longer holds was handled.
-func (env *eventEnv) queueHolds(ctx context.Context, queueURL string) (int, error) {
-	out, err := env.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
+func queueHolds(ctx context.Context, c *sqs.Client, queueURL string) (int, error) {
+	out, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(queueURL),
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
 			sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible}})
 	if err != nil {
