@@ -49,6 +49,11 @@ var DefaultLimits = map[string]Limit{
 	// Route 53: five requests per second per account, all APIs together.
 	// https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html
 	"route_53": {PerSecond: 5, Burst: 5},
+	// SQS publishes no API rate for standard queues ("nearly unlimited"
+	// calls per second per action): skymap reads its event queue and
+	// describes queues at event rates, so the bucket is wide.
+	// https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html
+	"sqs": {PerSecond: 200, Burst: 400},
 	// IAM and STS throttle with token buckets whose sizes AWS does not publish.
 	// https://aws.amazon.com/blogs/security/how-to-monitor-and-query-iam-resources-at-scale-part-2/
 	"iam": {PerSecond: 10, Burst: 20},
