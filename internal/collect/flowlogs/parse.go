@@ -95,11 +95,11 @@ func (f *Format) ParseLine(line []byte, r *Record) error {
 				i = tokenEnd(line, start)
 				var ok bool
 				if v, ok = parseUint(line[start:i]); !ok {
-					return valueError(c, f, line[start:i], "not a number")
+					return valueError(line, c, f, line[start:i], "not a number")
 				}
 			}
 			if !r.setUint(fld, v) {
-				return valueError(c, f, line[start:i], "out of range")
+				return valueError(line, c, f, line[start:i], "out of range")
 			}
 		case kindAddr:
 			a, j, ok := parseIPv4(line, i)
@@ -107,14 +107,14 @@ func (f *Format) ParseLine(line []byte, r *Record) error {
 			if !ok {
 				i = tokenEnd(line, start)
 				if a, ok = parseIP(line[start:i]); !ok {
-					return valueError(c, f, line[start:i], "not an IPv4 or IPv6 address")
+					return valueError(line, c, f, line[start:i], "not an IPv4 or IPv6 address")
 				}
 			}
 			r.setAddr(fld, a)
 		default:
 			i = tokenEnd(line, i)
 			if reason := r.setEnum(fld, line[start:i]); reason != "" {
-				return valueError(c, f, line[start:i], reason)
+				return valueError(line, c, f, line[start:i], reason)
 			}
 		}
 		spans[c] = span{uint32(start), uint32(i)}
@@ -133,7 +133,12 @@ func countError(got int, f *Format) error {
 	return &ParseError{Column: -1, Reason: fmt.Sprintf("wrong field count: %d, want %d", got, len(f.cols))}
 }
 
-func valueError(c int, f *Format, tok []byte, reason string) error {
+// valueError reports a value that does not parse, or rather the wrong
+// field count when that is what is wrong with the line.
+func valueError(line []byte, c int, f *Format, tok []byte, reason string) error {
+	if n := len(bytes.Fields(line)); n != len(f.cols) {
+		return countError(n, f)
+	}
 	if len(tok) > 64 {
 		tok = tok[:64]
 	}

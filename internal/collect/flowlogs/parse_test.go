@@ -229,6 +229,7 @@ func TestParseLineErrors(t *testing.T) {
 		{"tcp flags", "tcp-flags", "SYN", `tcp-flags (column 1): not a number`},
 		{"traffic path", "traffic-path", "256", `traffic-path (column 1): out of range`},
 		{"long value is cut", "srcport", strings.Repeat("x", 200), `srcport (column 1): not a number: "` + strings.Repeat("x", 64) + `"`},
+		{"a bad value in a line of the wrong length", "", "2 1 eni-1 10.0.0.1 10.0.0.2 too few fields", "wrong field count: 8, want 14"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
