@@ -34,8 +34,9 @@ type column struct {
 type Format struct {
 	cols  []column
 	index [numFields]int16 // column of each field, -1 when absent
-	typed []Field          // per column: its field when it has a typed value, else FieldUnknown
-	text  []int            // the columns that are text (known or not)
+	kinds []kind           // of each column
+
+	isDefaultLayout bool // the default format's fields in its order: ParseLine has a fast path
 }
 
 // defaultNames is AWS's default format: the version 2 fields in order.
@@ -107,13 +108,9 @@ func newFormat(names []string) (*Format, error) {
 		if fld != FieldUnknown {
 			f.index[fld] = int16(i)
 		}
-		if fieldTable[fld].kind == kindText {
-			f.typed = append(f.typed, FieldUnknown)
-			f.text = append(f.text, i)
-		} else {
-			f.typed = append(f.typed, fld)
-		}
+		f.kinds = append(f.kinds, fieldTable[fld].kind)
 	}
+	f.isDefaultLayout = f.isDefault()
 	return f, nil
 }
 

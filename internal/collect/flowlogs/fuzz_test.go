@@ -47,6 +47,28 @@ func FuzzParseLine(f *testing.F) {
 		var r Record
 		err := format.ParseLine(line, &r)
 
+		// The default format's fast path and the general parser agree.
+		if format.isDefaultLayout {
+			general := *format
+			general.isDefaultLayout = false
+			var g Record
+			gerr := general.ParseLine(line, &g)
+			g.format = format
+			if (err == nil) != (gerr == nil) || (err != nil && err.Error() != gerr.Error()) {
+				t.Fatalf("%q: fast path %v, general parser %v", line, err, gerr)
+			}
+			if err == nil {
+				if diff := diffRecords(&r, &g); diff != "" {
+					t.Fatalf("%q: fast path and general parser differ: %s", line, diff)
+				}
+				for i := range format.Len() {
+					if !bytes.Equal(r.Column(i), g.Column(i)) {
+						t.Fatalf("%q: column %d: fast %q, general %q", line, i, r.Column(i), g.Column(i))
+					}
+				}
+			}
+		}
+
 		trimmed := bytes.TrimRight(line, "\r\n")
 		tokens := bytes.FieldsFunc(trimmed, func(c rune) bool { return c == ' ' })
 		if len(tokens) != format.Len() {

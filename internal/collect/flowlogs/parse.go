@@ -49,9 +49,13 @@ func (f *Format) ParseLine(line []byte, r *Record) error {
 		return &ParseError{Column: -1, Reason: "line too long"}
 	}
 	r.line = line
+	if f.isDefaultLayout && parseDefault(line, r) {
+		return nil
+	}
 	n := len(line)
 	i := 0
 	spans := r.spans[:len(f.cols)]
+	kinds := f.kinds[:len(spans)]
 	for c := range spans {
 		for i < n && line[i] == ' ' {
 			i++
@@ -60,37 +64,29 @@ func (f *Format) ParseLine(line []byte, r *Record) error {
 			return countError(c, f)
 		}
 		start := i
-		fld := f.cols[c].field
+		k := kinds[c]
 		if line[i] == '-' && (i+1 == n || line[i+1] == ' ') {
 			spans[c] = span{}
-			r.clear(fld)
+			if k != kindText {
+				r.clear(f.cols[c].field)
+			}
 			i++
 			continue
 		}
-		switch fieldTable[fld].kind {
+		switch k {
 		case kindText:
 			i = tokenEnd(line, i)
 		case kindUint8, kindUint16, kindUint64, kindTime:
 			var v uint64
-			j := i
-			if i+8 <= n {
-				// Up to eight digits at once (SWAR), then any more one by one.
-				var l int
-				v, l = digits8(binary.LittleEndian.Uint64(line[i:]))
-				j += l
-			}
-			if j-i == 8 || j == i {
-				for j < n && j-i < 19 {
-					d := line[j] - '0'
-					if d > 9 {
-						break
-					}
-					v = v*10 + uint64(d)
-					j++
+			for i < n {
+				d := line[i] - '0'
+				if d > 9 {
+					break
 				}
+				v = v*10 + uint64(d)
+				i++
 			}
-			i = j
-			if j == start || (j < n && line[j] != ' ') {
+			if i == start || i-start > 19 || (i < n && line[i] != ' ') {
 				// Not only digits, or more than 19 of them.
 				i = tokenEnd(line, start)
 				var ok bool
@@ -98,22 +94,25 @@ func (f *Format) ParseLine(line []byte, r *Record) error {
 					return valueError(line, c, f, line[start:i], "not a number")
 				}
 			}
-			if !r.setUint(fld, v) {
+			if !r.setUint(f.cols[c].field, v) {
 				return valueError(line, c, f, line[start:i], "out of range")
 			}
 		case kindAddr:
-			a, j, ok := parseIPv4(line, i)
+			ip, j, ok := parseIPv4(line, i)
 			i = j
-			if !ok {
+			var a netip.Addr
+			if ok {
+				a = netip.AddrFrom4(ip)
+			} else {
 				i = tokenEnd(line, start)
 				if a, ok = parseIP(line[start:i]); !ok {
 					return valueError(line, c, f, line[start:i], "not an IPv4 or IPv6 address")
 				}
 			}
-			r.setAddr(fld, a)
+			r.setAddr(f.cols[c].field, a)
 		default:
 			i = tokenEnd(line, i)
-			if reason := r.setEnum(fld, line[start:i]); reason != "" {
+			if reason := r.setEnum(f.cols[c].field, line[start:i]); reason != "" {
 				return valueError(line, c, f, line[start:i], reason)
 			}
 		}
@@ -163,24 +162,6 @@ func tokenEnd(line []byte, i int) int {
 	return i
 }
 
-// digits8 returns how many decimal digits x, 8 bytes of text read
-// little-endian, starts with, and their value when there are at most 8.
-// It works on the 8 bytes at once (SWAR), without branches.
-func digits8(x uint64) (uint64, int) {
-	lo := x & 0x7f7f7f7f7f7f7f7f
-	ge := lo + 0x5050505050505050 // high bit set where a byte is >= '0'
-	gt := lo + 0x4646464646464646 // high bit set where a byte is > '9'
-	digit := ge &^ gt &^ x & 0x8080808080808080
-	l := bits.TrailingZeros64(^digit&0x8080808080808080) >> 3
-	// Keep the l digits, as the high (least significant) places of an
-	// 8-digit number with leading zeros, then add them up pairwise.
-	y := (x & 0x0f0f0f0f0f0f0f0f) << (64 - 8*uint(l))
-	y = (y*10 + y>>8) & 0x00ff00ff00ff00ff
-	y = (y*100 + y>>16) & 0x0000ffff0000ffff
-	y = (y*10000 + y>>32) & 0x00000000ffffffff
-	return y, l
-}
-
 // parseUint parses decimal digits (nothing else: no sign, no space) that
 // fit an uint64.
 func parseUint(b []byte) (uint64, bool) {
@@ -199,46 +180,35 @@ func parseUint(b []byte) (uint64, bool) {
 // parseIPv4 parses a dotted-quad IPv4 address starting at line[i] and
 // followed by a space or the end of line. It returns the address and the
 // index after it, or false when the token is anything else.
-func parseIPv4(line []byte, i int) (netip.Addr, int, bool) {
+func parseIPv4(line []byte, i int) ([4]byte, int, bool) {
 	var ip [4]byte
 	n := len(line)
 	for k := range 4 {
 		start := i
-		var v uint64
-		var l int
-		if i+8 <= n {
-			x := binary.LittleEndian.Uint64(line[i:])
-			v, l = digits8(x)
-			i += l
-			if l == 0 || l > 3 || v > 255 || (l > 1 && byte(x) == '0') {
-				return netip.Addr{}, i, false
+		var v uint
+		for i < n && i-start < 3 {
+			d := line[i] - '0'
+			if d > 9 {
+				break
 			}
-		} else {
-			for i < n && i-start < 3 {
-				d := line[i] - '0'
-				if d > 9 {
-					break
-				}
-				v = v*10 + uint64(d)
-				i++
-			}
-			l = i - start
-			if l == 0 || v > 255 || (l > 1 && line[start] == '0') {
-				return netip.Addr{}, i, false
-			}
+			v = v*10 + uint(d)
+			i++
+		}
+		if l := i - start; l == 0 || v > 255 || (l > 1 && line[start] == '0') {
+			return ip, i, false
 		}
 		ip[k] = byte(v)
 		if k < 3 {
 			if i >= n || line[i] != '.' {
-				return netip.Addr{}, i, false
+				return ip, i, false
 			}
 			i++
 		}
 	}
 	if i < n && line[i] != ' ' {
-		return netip.Addr{}, i, false
+		return ip, i, false
 	}
-	return netip.AddrFrom4(ip), i, true
+	return ip, i, true
 }
 
 // parseIP parses an IPv6 address (or IPv4 the fast path refused) without
