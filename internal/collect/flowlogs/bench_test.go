@@ -100,3 +100,25 @@ func BenchmarkTally(b *testing.B) {
 		t.add(&recs[i%len(recs)])
 	}
 }
+
+// BenchmarkSummarizeTail merges two workers' tallies of 1,000,000 records
+// each into a sorted summary: the serial end of Summarize.
+func BenchmarkSummarizeTail(b *testing.B) {
+	estate := flowlogstest.NewEstate(1, 3000)
+	tallies := []*tally{newTally(), newTally()}
+	var r Record
+	for w, t := range tallies {
+		var buf bytes.Buffer
+		estate.Write(&buf, uint64(w), 1_000_000, 1767225600)
+		rd := NewReader(&buf, "bench", nil)
+		for rd.Next() {
+			t.add(rd.Record())
+		}
+		_ = r
+	}
+	b.ResetTimer()
+	for range b.N {
+		s := summarize(tallies)
+		b.ReportMetric(float64(len(s.Groups)), "groups")
+	}
+}

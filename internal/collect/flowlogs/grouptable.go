@@ -3,44 +3,26 @@ package flowlogs
 import (
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 )
 
-// packedKey is a groupKey in three words: what the group table stores
-// and compares. c has bit 63 set, so that a zero slot is empty.
-type packedKey struct{ a, b, c uint64 }
+// packedKey is a group's key as a tally stores it (see tally). A key's b
+// is never zero, so that a zero slot is empty.
+type packedKey struct{ a, b uint64 }
 
-func (k groupKey) pack() packedKey {
-	return packedKey{
-		a: k.iface,
-		b: uint64(k.src)<<32 | uint64(k.dst),
-		c: uint64(k.dstPort) | uint64(k.ifaceHi)<<16 | uint64(k.proto)<<24 | uint64(k.action)<<32 | uint64(k.flags)<<40 | 1<<63,
-	}
-}
+type counters struct{ packets, bytes, records uint64 }
 
-func (p packedKey) unpack() groupKey {
-	return groupKey{
-		iface:   p.a,
-		src:     uint32(p.b >> 32),
-		dst:     uint32(p.b),
-		dstPort: uint16(p.c),
-		ifaceHi: uint8(p.c >> 16),
-		proto:   uint8(p.c >> 24),
-		action:  Action(p.c >> 32),
-		flags:   uint8(p.c >> 40),
-	}
-}
-
-// groupSlot is one entry of a groupTable: a key and its counters, in one
-// 48-byte slot, so that finding a group and adding to it touches one
+// groupSlot is one entry of a groupTable: a key and its counters in one
+// 40-byte slot, so that finding a group and adding to it touches one
 // place in memory.
 type groupSlot struct {
 	key packedKey
 	counters
 }
 
-// groupTable maps packed keys to counters: open addressing with linear
-// probing, a seeded hash, at most 3/4 full. It does what a Go map would,
-// at about half the cost for this key.
+// groupTable maps keys to counters: open addressing with linear probing,
+// a seeded hash, at most 3/4 full. It does what a Go map would, at about
+// half the cost for this key.
 type groupTable struct {
 	slots []groupSlot
 	mask  uint64
@@ -53,9 +35,14 @@ type groupTable struct {
 // batchSize is how many records a tally collects before adding them.
 const batchSize = 32
 
-func newGroupTable() *groupTable {
+// newGroupTable returns a table for about n groups.
+func newGroupTable(n int) *groupTable {
 	t := &groupTable{seed: rand.Uint64() | 1}
-	t.resize(1 << 12)
+	size := 1 << 10
+	for size*3/4 < n {
+		size *= 2
+	}
+	t.resize(size)
 	return t
 }
 
@@ -65,7 +52,7 @@ func (t *groupTable) resize(size int) {
 	t.mask = uint64(size - 1)
 	t.n = 0
 	for i := range old {
-		if old[i].key.c != 0 {
+		if old[i].key.b != 0 {
 			t.add(old[i].key, old[i].counters)
 		}
 	}
@@ -73,8 +60,7 @@ func (t *groupTable) resize(size int) {
 
 func (t *groupTable) hash(k packedKey) uint64 {
 	h := (k.a ^ t.seed) * 0x9e3779b97f4a7c15
-	h = bits.RotateLeft64(h, 29) ^ k.b*0xc2b2ae3d27d4eb4f
-	h = bits.RotateLeft64(h, 31) ^ k.c*0x165667b19e3779f9
+	h = bits.RotateLeft64(h, 31) ^ k.b*0xc2b2ae3d27d4eb4f
 	h ^= h >> 32
 	h *= 0xd6e8feb86659fd93
 	return h ^ h>>29
@@ -92,7 +78,7 @@ func (t *groupTable) addHashed(k packedKey, h uint64, c counters) {
 			s.records += c.records
 			return
 		}
-		if s.key.c == 0 {
+		if s.key.b == 0 {
 			s.key, s.counters = k, c
 			t.n++
 			if t.n*4 > len(t.slots)*3 {
@@ -112,7 +98,7 @@ func (t *groupTable) addBatch(keys []packedKey, cs []counters) {
 	for i, k := range keys {
 		h := t.hash(k)
 		hashes[i] = h
-		touch += t.slots[h&t.mask].key.c
+		touch += t.slots[h&t.mask].key.b
 	}
 	t.touched += touch
 	for i, k := range keys {
@@ -120,11 +106,33 @@ func (t *groupTable) addBatch(keys []packedKey, cs []counters) {
 	}
 }
 
-// each calls fn for every group.
-func (t *groupTable) each(fn func(packedKey, counters)) {
-	for i := range t.slots {
-		if t.slots[i].key.c != 0 {
-			fn(t.slots[i].key, t.slots[i].counters)
+// findBatch adds each cs[i] to the counters of keys[i] where the table
+// has that key, and appends the keys it does not have, with their
+// counters, to missing. It writes only to the slots of the keys it finds,
+// so calls with different keys may run at once.
+func (t *groupTable) findBatch(keys []packedKey, cs []counters, missing []groupSlot) []groupSlot {
+	var hashes [batchSize]uint64
+	var touch uint64
+	for i, k := range keys {
+		h := t.hash(k)
+		hashes[i] = h
+		touch += t.slots[h&t.mask].key.b
+	}
+	for i, k := range keys {
+		j := hashes[i] & t.mask
+		for t.slots[j].key != k && t.slots[j].key.b != 0 {
+			j = (j + 1) & t.mask
+		}
+		if s := &t.slots[j]; s.key == k {
+			s.packets += cs[i].packets
+			s.bytes += cs[i].bytes
+			s.records += cs[i].records
+		} else {
+			missing = append(missing, groupSlot{k, cs[i]})
 		}
 	}
+	if touch == 0 && len(keys) > 0 && hashes[0] == 0 {
+		runtime.KeepAlive(touch) // the touching must not be optimized away
+	}
+	return missing
 }

@@ -3,6 +3,7 @@ package flowlogs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -135,25 +136,60 @@ func TestTallyMerge(t *testing.T) {
 		long + " 2001:db8::1 2001:db8::2 53 17 1 10 ACCEPT",
 		"- 2001:db8::3 10.0.0.1 53 17 1 10 ACCEPT",
 		"eni-abc 2001:db8::1 - 53 17 1 10 ACCEPT",
+		"eni-0123456789abcdef0 10.0.0.1 10.0.0.2 443 6 1 10 REJECT",
 	}
-	a, b, one := newTally(), newTally(), newTally()
+	lines = append(lines, lines[2], lines[0], lines[3], lines[3])
+	// tallies spreads the lines over n tallies, round robin.
+	tallies := func(n int) []*tally {
+		ts := make([]*tally, n)
+		for i := range ts {
+			ts[i] = newTally()
+		}
+		var r Record
+		for i, l := range lines {
+			if err := f.ParseLine([]byte(l), &r); err != nil {
+				t.Fatal(err)
+			}
+			ts[i%n].add(&r)
+		}
+		return ts
+	}
+	want := summarize(tallies(1))
+	if n := len(want.Groups); n != 4 || want.OK != 8 {
+		t.Errorf("%d groups, %d records", n, want.OK)
+	}
+	for n := 2; n <= 5; n++ {
+		if diff := cmp.Diff(want, summarize(tallies(n)), groupOpts); diff != "" {
+			t.Errorf("merged (-one tally +%d):\n%s", n, diff)
+		}
+	}
+}
+
+// Thousands of interfaces grow the interface table; every id comes back.
+func TestTallyManyInterfaces(t *testing.T) {
+	f := mustHeader(t, "interface-id srcaddr dstaddr bytes")
+	tallies := []*tally{newTally(), newTally()}
 	var r Record
-	for i, l := range append(lines, lines[2], lines[0]) {
-		if err := f.ParseLine([]byte(l), &r); err != nil {
-			t.Fatal(err)
-		}
-		one.add(&r)
-		if i%2 == 0 {
-			a.add(&r)
-		} else {
-			b.add(&r)
+	want := map[string]bool{}
+	for i := range 5000 {
+		id := fmt.Sprintf("eni-%017x", i*7919)
+		want[id] = true
+		line := fmt.Sprintf("%s 10.0.%d.%d 10.1.0.1 %d", id, i/256, i%256, i)
+		for _, tl := range tallies {
+			if err := f.ParseLine([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			tl.add(&r)
 		}
 	}
-	b.merge(a)
-	if diff := cmp.Diff(one.summary(), b.summary(), groupOpts); diff != "" {
-		t.Errorf("merged (-one tally +two):\n%s", diff)
+	s := summarize(tallies)
+	if len(s.Groups) != 5000 || s.OK != 10000 {
+		t.Fatalf("%d groups of %d records", len(s.Groups), s.OK)
 	}
-	if n := len(one.summary().Groups); n != 3 {
-		t.Errorf("%d groups", n)
+	for _, g := range s.Groups {
+		if !want[g.InterfaceID] || g.Records != 2 || g.Bytes%2 != 0 {
+			t.Fatalf("group %+v", g)
+		}
+		delete(want, g.InterfaceID)
 	}
 }
