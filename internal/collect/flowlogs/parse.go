@@ -182,6 +182,37 @@ func parseUint(b []byte) (uint64, bool) {
 // index after it, or false when the token is anything else.
 func parseIPv4(line []byte, i int) ([4]byte, int, bool) {
 	var ip [4]byte
+	if i+16 <= len(line) {
+		// Room for the longest address and the byte after it: read each
+		// octet's up to three digits without branching on its length.
+		for k := range 4 {
+			d0 := uint(line[i] - '0')
+			d1 := uint(line[i+1] - '0')
+			d2 := uint(line[i+2] - '0')
+			v, l := d0, 1
+			if d1 <= 9 {
+				v, l = d0*10+d1, 2
+				if d2 <= 9 {
+					v, l = v*10+d2, 3
+				}
+			}
+			sep := line[i+l]
+			if d0 > 9 || v > 255 || (l > 1 && d0 == 0) {
+				return ip, i, false
+			}
+			ip[k] = byte(v)
+			i += l
+			if k < 3 {
+				if sep != '.' {
+					return ip, i, false
+				}
+				i++
+			} else if sep != ' ' {
+				return ip, i, false
+			}
+		}
+		return ip, i, true
+	}
 	n := len(line)
 	for k := range 4 {
 		start := i
