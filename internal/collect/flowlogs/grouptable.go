@@ -33,7 +33,7 @@ type groupTable struct {
 }
 
 // batchSize is how many records a tally collects before adding them.
-const batchSize = 32
+const batchSize = 64
 
 // newGroupTable returns a table for about n groups.
 func newGroupTable(n int) *groupTable {

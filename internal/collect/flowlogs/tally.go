@@ -191,7 +191,7 @@ func (e *eniTable) get(v uint64, hi uint8) (uint32, bool) {
 }
 
 func (e *eniTable) put(v uint64, hi uint8, idx uint32) {
-	if (e.n+1)*2 > len(e.slots) {
+	if (e.n+1)*4 > len(e.slots)*3 {
 		old := e.slots
 		e.slots = make([]eniSlot, max(2*len(old), 1024))
 		e.n = 0
