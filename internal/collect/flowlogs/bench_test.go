@@ -46,6 +46,7 @@ func BenchmarkReaderGzip(b *testing.B) {
 	zw.Close()
 	b.ReportAllocs()
 	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
 	var rd *Reader
 	for range b.N {
 		if rd == nil {
@@ -72,6 +73,7 @@ func BenchmarkGunzip(b *testing.B) {
 	zw.Close()
 	b.SetBytes(int64(len(text)))
 	buf := make([]byte, textBufferSize)
+	b.ResetTimer()
 	for range b.N {
 		zr, _ := gzip.NewReader(bufio.NewReaderSize(bytes.NewReader(z.Bytes()), inputBufferSize))
 		for {
