@@ -19,7 +19,7 @@ import (
 const flowlogsSynopsis = "flowlogs summarize [--output table|json] [--top N] [--log-format FORMAT] FILE..."
 
 // runFlowlogs runs `skymap flowlogs summarize`: the records of local
-// flow-log files (gzip or plain text, as S3 holds them), totalled and
+// flow-log files (gzip or plain text, or Parquet, as S3 holds them), totalled and
 // grouped by interface, addresses, destination port, protocol and action.
 func runFlowlogs(ctx context.Context, m *Main, args []string) int {
 	if len(args) == 0 || args[0] != "summarize" {
@@ -31,8 +31,8 @@ func runFlowlogs(ctx context.Context, m *Main, args []string) int {
 		return exitUsage
 	}
 	fs := m.flags("flowlogs summarize", flowlogsSynopsis+"\n\n"+
-		"Reads VPC or Transit Gateway flow-log files (gzip or plain text), several at\n"+
-		"a time, and prints the record counts and the traffic grouped by interface-id,\n"+
+		"Reads VPC or Transit Gateway flow-log files (gzip or plain text, or Parquet),\n"+
+		"several at a time, and prints the record counts and the traffic grouped by interface-id,\n"+
 		"srcaddr, dstaddr, dstport, protocol and action, largest first. Problems with a\n"+
 		"file (malformed lines, a truncated gzip object, fields missing for attribution)\n"+
 		"go to stderr and make the exit code 3; the good records still count.")

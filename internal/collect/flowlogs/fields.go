@@ -1,11 +1,9 @@
 // Package flowlogs reads VPC and Transit Gateway flow-log records as AWS
-// delivers them to S3 as text: gzip-compressed or plain, the default
+// delivers them to S3: text, gzip-compressed or plain, in the default
 // version 2 format or any custom format, described by the file's header
-// line or by the flow log's LogFormat. Parsing allocates nothing per
-// record: a Record is reused, and its text fields are slices of the line
-// they came from.
-//
-// Parquet objects are not read yet.
+// line or by the flow log's LogFormat (Reader); or Parquet
+// (ParquetReader). Parsing text allocates nothing per record: a Record is
+// reused, and its text fields are slices of the line they came from.
 package flowlogs
 
 // Field is one field AWS defines for flow-log records. The zero value,

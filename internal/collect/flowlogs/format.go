@@ -15,8 +15,8 @@ var (
 	// ErrMissingFields: the format lacks fields that attributing traffic
 	// to components needs; the error is a *MissingFieldsError naming them.
 	ErrMissingFields = errors.New("flow-log format lacks fields needed for attribution")
-	// ErrCorrupt: the compressed stream is corrupt or truncated; the
-	// error is a *CorruptError saying where.
+	// ErrCorrupt: the compressed stream is corrupt or truncated; for
+	// gzip text the error is a *CorruptError saying where.
 	ErrCorrupt = errors.New("corrupt compressed data")
 )
 

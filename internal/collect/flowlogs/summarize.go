@@ -3,6 +3,7 @@ package flowlogs
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"runtime"
@@ -59,8 +60,8 @@ type SummarizeOptions struct {
 	Format *Format
 }
 
-// Summarize reads the flow-log files at paths (gzip or plain text), several
-// at a time, and totals them. It returns the summary, with groups sorted
+// Summarize reads the flow-log files at paths (gzip or plain text, or
+// Parquet), several at a time, and totals them. It returns the summary, with groups sorted
 // by bytes (largest first) then by key, and one result per path in the
 // order given. A problem with one file does not stop the others; the
 // records read before it count. It stops early when ctx is cancelled, and
@@ -93,8 +94,17 @@ func Summarize(ctx context.Context, paths []string, opts SummarizeOptions) (Summ
 	return summarize(tallies), results
 }
 
+// records is what reads the records of one object: a Reader (text) or a
+// ParquetReader.
+type records interface {
+	Next() bool
+	Record() *Record
+	Err() error
+	Malformed() (int64, []LineError)
+}
+
 // file reads one file into t, reusing rd when not nil, and returns the
-// reader for the next file.
+// reader for the next file. Parquet files are told by their magic bytes.
 func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Reader, res *FileResult) *Reader {
 	res.Path = path
 	if err := ctx.Err(); err != nil {
@@ -107,12 +117,25 @@ func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Rea
 		return rd
 	}
 	defer f.Close()
-	if rd == nil {
-		rd = NewReader(f, path, fallback)
-	} else {
-		rd.Reset(f, path, fallback)
+	var recs records
+	var format *Format
+	if head := make([]byte, 4); readFull(f, head) && IsParquet(head) {
+		var st os.FileInfo
+		if st, err = f.Stat(); err == nil {
+			var p *ParquetReader
+			if p, err = NewParquetReader(f, st.Size(), path); err == nil {
+				recs, format = p, p.Format()
+			}
+		}
+	} else if _, err = f.Seek(0, io.SeekStart); err == nil {
+		if rd == nil {
+			rd = NewReader(f, path, fallback)
+		} else {
+			rd.Reset(f, path, fallback)
+		}
+		recs = rd
+		format, err = rd.ReadHeader()
 	}
-	format, err := rd.ReadHeader()
 	if err == nil && format != nil {
 		if err = format.CheckAttribution(); err != nil {
 			err = fmt.Errorf("%s: %w", path, err)
@@ -120,13 +143,15 @@ func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Rea
 	}
 	if err != nil {
 		res.Err = err
-		res.Malformed, res.LineErrors = rd.Malformed()
-		t.malformed += res.Malformed
+		if recs != nil {
+			res.Malformed, res.LineErrors = recs.Malformed()
+			t.malformed += res.Malformed
+		}
 		return rd
 	}
 	var n int64
-	for rd.Next() {
-		t.add(rd.Record())
+	for recs.Next() {
+		t.add(recs.Record())
 		n++
 		if n&(1<<16-1) == 0 && ctx.Err() != nil {
 			res.Err = fmt.Errorf("%s: %w", path, ctx.Err())
@@ -135,9 +160,15 @@ func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Rea
 	}
 	res.Records = n
 	if res.Err == nil {
-		res.Err = rd.Err()
+		res.Err = recs.Err()
 	}
-	res.Malformed, res.LineErrors = rd.Malformed()
+	res.Malformed, res.LineErrors = recs.Malformed()
 	t.malformed += res.Malformed
 	return rd
+}
+
+// readFull reads len(b) bytes from f, reporting whether it could.
+func readFull(f io.Reader, b []byte) bool {
+	_, err := io.ReadFull(f, b)
+	return err == nil
 }
