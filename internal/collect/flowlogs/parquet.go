@@ -56,7 +56,11 @@ type ParquetReader struct {
 // NewParquetReader opens the Parquet object r of size bytes, called name
 // in errors. It fails (ErrBadFormat) when the object is no Parquet file or
 // its schema is not flat.
-func NewParquetReader(r io.ReaderAt, size int64, name string) (_ *ParquetReader, err error) {
+func NewParquetReader(r io.ReaderAt, size int64, name string) (*ParquetReader, error) {
+	return newParquetReader(r, size, name)
+}
+
+func newParquetReader(r io.ReaderAt, size int64, name string) (_ *ParquetReader, err error) {
 	// parquet-go panics on some corrupt files (fuzzing found slice bounds
 	// out of range): such a file is one that cannot be read.
 	defer func() {
