@@ -19,8 +19,9 @@ import (
 const flowlogsSynopsis = "flowlogs summarize [--output table|json] [--top N] [--log-format FORMAT] FILE..."
 
 // runFlowlogs runs `skymap flowlogs summarize`: the records of local
-// flow-log files (gzip or plain text, or Parquet, as S3 holds them), totalled and
-// grouped by interface, addresses, destination port, protocol and action.
+// flow-log files (gzip or plain text, or Parquet, as S3 holds them),
+// totalled and grouped by interface, addresses, destination port, protocol
+// and action.
 func runFlowlogs(ctx context.Context, m *Main, args []string) int {
 	if len(args) == 0 || args[0] != "summarize" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -32,10 +33,11 @@ func runFlowlogs(ctx context.Context, m *Main, args []string) int {
 	}
 	fs := m.flags("flowlogs summarize", flowlogsSynopsis+"\n\n"+
 		"Reads VPC or Transit Gateway flow-log files (gzip or plain text, or Parquet),\n"+
-		"several at a time, and prints the record counts and the traffic grouped by interface-id,\n"+
-		"srcaddr, dstaddr, dstport, protocol and action, largest first. Problems with a\n"+
-		"file (malformed lines, a truncated gzip object, fields missing for attribution)\n"+
-		"go to stderr and make the exit code 3; the good records still count.")
+		"several at a time, and prints the record counts and the traffic grouped by\n"+
+		"interface-id, srcaddr, dstaddr, dstport, protocol and action, largest first.\n"+
+		"Problems with a file (malformed lines, a truncated gzip object, fields missing\n"+
+		"for attribution) go to stderr and make the exit code 3; the good records still\n"+
+		"count.")
 	output := fs.String("output", "table", "table or json")
 	top := fs.Int("top", 20, "groups shown by the table")
 	logFormat := fs.String("log-format", "", "format of files without a header line, as DescribeFlowLogs gives it: '${version} ${account-id} ...' (default: the version 2 format)")

@@ -61,11 +61,11 @@ type SummarizeOptions struct {
 }
 
 // Summarize reads the flow-log files at paths (gzip or plain text, or
-// Parquet), several at a time, and totals them. It returns the summary, with groups sorted
-// by bytes (largest first) then by key, and one result per path in the
-// order given. A problem with one file does not stop the others; the
-// records read before it count. It stops early when ctx is cancelled, and
-// says so in the results of the files it did not finish.
+// Parquet), several at a time, and totals them. It returns the summary,
+// with groups sorted by bytes (largest first) then by key, and one result
+// per path in the order given. A problem with one file does not stop the
+// others; the records read before it count. It stops early when ctx is
+// cancelled, and says so in the results of the files it did not finish.
 func Summarize(ctx context.Context, paths []string, opts SummarizeOptions) (Summary, []FileResult) {
 	workers := opts.Workers
 	if workers <= 0 {
