@@ -1,6 +1,7 @@
 // Command skymap keeps a live map of AWS estates. Run `skymap help` for its
 // commands. Exit codes: 0 success; 1 runtime failure; 2 bad usage or invalid
-// config; 3 scan finished but some API calls failed or were denied.
+// config; 3 finished with problems: some API calls of a scan failed or were
+// denied, or some flow-log files could not be read whole.
 package main
 
 import (
@@ -56,6 +57,7 @@ func commands() []command {
 		{"scan", "run one full scan and print the topology", runScan},
 		{"serve", "scan on schedule and serve the API", runServe},
 		{"history", "print a component's history, from a running serve", runHistory},
+		{"flowlogs", "summarize local flow-log files: skymap flowlogs summarize FILE...", runFlowlogs},
 		{"iam-policy", "print the IAM policy skymap needs in monitored accounts", runIAMPolicy},
 	}
 }
@@ -85,7 +87,7 @@ func (m *Main) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun `skymap <command> --help` for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 bad usage or invalid config, 3 scan finished with problems.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 bad usage or invalid config, 3 finished with problems (a scan's API calls, a flow-log file).")
 }
 
 // flags returns a flag set for a command whose usage goes to stderr.
