@@ -26,7 +26,6 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/smithy-go"
 )
 
 // Names of the serverless sample estate (account DefaultAccount, eu-west-1).
@@ -258,10 +257,7 @@ func seedStateMachines(ctx context.Context, s *Seed, queueURL string) error {
 	c := sfn.NewFromConfig(s.Config)
 	act, err := c.CreateActivity(ctx, &sfn.CreateActivityInput{Name: aws.String("skymap-demo-approval"),
 		Tags: []sfntypes.Tag{{Key: aws.String("team"), Value: aws.String("shop")}}})
-	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() == "ActivityAlreadyExists" {
-		// A create the SDK retried after the first one succeeded: AWS
-		// answers it with the same activity, moto with this error.
+	if err != nil && RetriedCreate(err) == nil {
 		act, err = &sfn.CreateActivityOutput{ActivityArn: aws.String(s.arn("states", "activity:skymap-demo-approval"))}, nil
 	}
 	if err != nil {

@@ -40,7 +40,7 @@ func create(t *testing.T, n int, make func(ctx context.Context, i int) error) {
 	g, ctx := errgroup.WithContext(context.Background())
 	g.SetLimit(4)
 	for i := range n {
-		g.Go(func() error { return make(ctx, i) })
+		g.Go(func() error { return awstest.RetriedCreate(make(ctx, i)) })
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)

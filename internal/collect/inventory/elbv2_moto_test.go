@@ -56,11 +56,11 @@ func TestPaginationMoto(t *testing.T) {
 		g.Go(func() error {
 			tag := []elbv2types.Tag{{Key: aws.String("n"), Value: aws.String(fmt.Sprint(i))}}
 			if _, err := v2.CreateLoadBalancer(gctx, &elbv2.CreateLoadBalancerInput{Name: aws.String(fmt.Sprintf("lb-%03d", i)),
-				Subnets: []string{aws.ToString(sub.Subnet.SubnetId), aws.ToString(sub2.Subnet.SubnetId)}, Tags: tag}); err != nil {
+				Subnets: []string{aws.ToString(sub.Subnet.SubnetId), aws.ToString(sub2.Subnet.SubnetId)}, Tags: tag}); awstest.RetriedCreate(err) != nil {
 				return err
 			}
 			if _, err := v2.CreateTargetGroup(gctx, &elbv2.CreateTargetGroupInput{Name: aws.String(fmt.Sprintf("tg-%03d", i)),
-				Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: vpc.Vpc.VpcId, Tags: tag}); err != nil {
+				Protocol: elbv2types.ProtocolEnumHttp, Port: aws.Int32(80), VpcId: vpc.Vpc.VpcId, Tags: tag}); awstest.RetriedCreate(err) != nil {
 				return err
 			}
 			if i%4 == 0 { // EC2 pages hold 500 or 1,000: a few more than a small page

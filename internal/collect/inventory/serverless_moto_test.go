@@ -80,7 +80,7 @@ func TestServerlessListingsPaginate(t *testing.T) {
 			if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{
 				RoleName:                 aws.String(fmt.Sprintf("role-%03d", i)),
 				AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[]}`),
-			}); err != nil {
+			}); awstest.RetriedCreate(err) != nil {
 				t.Fatal(err)
 			}
 		}
