@@ -46,6 +46,8 @@ type Config struct {
 	AWS AWS
 	// Log configures skymap's own log.
 	Log Log
+	// FlowLogs configures VPC flow-log ingestion (the flowlogs section).
+	FlowLogs FlowLogs
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -89,6 +91,10 @@ type Instance struct {
 	// FlowLogBucket is flowlog_bucket_name, default
 	// "stackstate-flowlogs-<account>"; "" when neither it nor the account is known.
 	FlowLogBucket string
+	// FlowLogsQueue is flowlogs_queue_url: an SQS queue of the flow-log
+	// bucket's object-created notifications (direct or through SNS), read
+	// instead of listing the bucket; "" for none.
+	FlowLogsQueue string
 	// Tags are extra labels ("key:value" strings) for everything the instance
 	// collects; nil when none.
 	Tags []string
@@ -124,6 +130,34 @@ type Storage struct {
 	// HistoryRetention is how long versions of the change history are kept
 	// (storage.history_retention, default 90 days); zero keeps them forever.
 	HistoryRetention time.Duration
+}
+
+// FlowLogs configures VPC flow-log ingestion.
+type FlowLogs struct {
+	// Enabled is flowlogs.enabled (default true): read each instance's
+	// flow-log bucket or queue.
+	Enabled bool
+	// DeleteObjects deletes each flow-log object once what it produced is
+	// committed, as the StackState agent does (flowlogs.delete_objects,
+	// default false: a checkpoint remembers what was read).
+	DeleteObjects bool
+	// PublicTraffic is what becomes of traffic with addresses outside the
+	// monitored VPCs (flowlogs.public_traffic): "keep" attributes it to
+	// urn:host:/<ip> (default), "aggregate" to one urn:host:/internet,
+	// "drop" leaves it out of rollups and relations.
+	PublicTraffic string
+	// RawRetention is how long raw flow-log objects are kept for SQL
+	// (flowlogs.raw_retention, default 7 days); zero keeps them forever.
+	RawRetention time.Duration
+	// RollupRetention is how long per-minute rollups are kept
+	// (flowlogs.rollup_retention, default 30 days); zero keeps them forever.
+	RollupRetention time.Duration
+	// RelationWindow is how far back traffic makes a flowlog relation
+	// (flowlogs.relation_window, default 1h).
+	RelationWindow time.Duration
+	// PollInterval is how often flow-log buckets are listed
+	// (flowlogs.poll_interval in seconds, default 60).
+	PollInterval time.Duration
 }
 
 // AWS tunes how skymap calls AWS.

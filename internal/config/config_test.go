@@ -22,6 +22,8 @@ func defaults() Config {
 		Storage:         Storage{DataDir: "./skymap-data", HistoryRetention: 90 * 24 * time.Hour},
 		AWS:             AWS{MaxAttempts: 10, Concurrency: 8},
 		Log:             Log{Level: slog.LevelInfo, Format: "text"},
+		FlowLogs: FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
+			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
 	}
 }
 
@@ -314,5 +316,49 @@ func TestHistoryRetention(t *testing.T) {
 		if err == nil || err.Error() != want {
 			t.Errorf("history_retention %s: error %v, want %q", tt.value, err, want)
 		}
+	}
+}
+
+func TestFlowLogsSection(t *testing.T) {
+	doc := func(extra string) []byte {
+		return []byte("instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global], flowlogs_queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/flows'}]\n" +
+			"init_config: {external_id: abcdef}\n" + extra)
+	}
+	cfg, err := Parse(doc(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
+		RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute}
+	if diff := cmp.Diff(want, cfg.FlowLogs); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+	if got := cfg.Instances[0].FlowLogsQueue; got != "https://sqs.eu-west-1.amazonaws.com/123456789012/flows" {
+		t.Errorf("flowlogs_queue_url = %q", got)
+	}
+	cfg, err = Parse(doc("flowlogs: {enabled: false, delete_objects: true, public_traffic: Aggregate, raw_retention: 0, rollup_retention: 36h, relation_window: 15m, poll_interval: 30}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = FlowLogs{DeleteObjects: true, PublicTraffic: "aggregate", RollupRetention: 36 * time.Hour,
+		RelationWindow: 15 * time.Minute, PollInterval: 30 * time.Second}
+	if diff := cmp.Diff(want, cfg.FlowLogs); diff != "" {
+		t.Errorf("set (-want +got):\n%s", diff)
+	}
+	for _, tt := range []struct{ section, want string }{
+		{"flowlogs: {public_traffic: hide}", `flowlogs.public_traffic: "hide": want keep, aggregate or drop`},
+		{"flowlogs: {raw_retention: -1d}", `flowlogs.raw_retention: must not be negative`},
+		{"flowlogs: {relation_window: 10s}", `flowlogs.relation_window: "10s": want a duration from 1m to 720h`},
+		{"flowlogs: {poll_interval: 0}", `flowlogs.poll_interval: must be a positive number of seconds`},
+		{"flowlogs: {colour: red}", `flowlogs.colour: unknown key`},
+	} {
+		_, err := Parse(doc(tt.section + "\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want one containing %q", tt.section, err, tt.want)
+		}
+	}
+	_, err = Parse([]byte("instances: [{regions: [global], flowlogs_queue_url: 'ftp://x'}]\n"))
+	if err == nil || !strings.Contains(err.Error(), "instances[0].flowlogs_queue_url") {
+		t.Errorf("bad flowlogs_queue_url: %v", err)
 	}
 }

@@ -26,6 +26,11 @@ const (
 	defaultConcurrency        = 8
 	defaultLogLevel           = "info"
 	defaultLogFormat          = "text"
+	defaultPublicTraffic      = "keep"
+	defaultRawRetention       = "7d"
+	defaultRollupRetention    = "30d"
+	defaultRelationWindow     = "1h"
+	defaultFlowPollInterval   = 60 // seconds
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -37,6 +42,7 @@ type rawConfig struct {
 	Storage    rawStorage    `yaml:"storage"`
 	AWS        rawAWS        `yaml:"aws"`
 	Log        rawLog        `yaml:"log"`
+	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -61,6 +67,7 @@ type rawInstance struct {
 	ARNs                  map[string]string `yaml:"arns"`
 	InstanceName          string            `yaml:"instance_name"`          // skymap
 	EventsQueueURL        string            `yaml:"events_queue_url"`       // skymap
+	FlowLogsQueueURL      string            `yaml:"flowlogs_queue_url"`     // skymap
 	EmptyDefaultHostname  bool              `yaml:"empty_default_hostname"` // agent generic key, ignored
 	Service               string            `yaml:"service"`                // agent generic key, ignored
 }
@@ -86,6 +93,17 @@ type rawAWS struct {
 	RequestTimeout             int               `yaml:"request_timeout"` // seconds, 0 = none
 }
 
+// rawFlowLogs is skymap's flowlogs section.
+type rawFlowLogs struct {
+	Enabled         *bool  `yaml:"enabled"`
+	DeleteObjects   bool   `yaml:"delete_objects"`
+	PublicTraffic   string `yaml:"public_traffic"`   // keep, aggregate or drop
+	RawRetention    string `yaml:"raw_retention"`    // like storage.history_retention
+	RollupRetention string `yaml:"rollup_retention"` // like storage.history_retention
+	RelationWindow  string `yaml:"relation_window"`  // a duration
+	PollInterval    int    `yaml:"poll_interval"`    // seconds
+}
+
 // rawLog is skymap's log section.
 type rawLog struct {
 	Level  string `yaml:"level"`
@@ -102,6 +120,8 @@ func defaultConfig() rawConfig {
 		Storage:    rawStorage{DataDir: defaultDataDir, HistoryRetention: defaultHistoryRetention},
 		AWS:        rawAWS{MaxAttempts: defaultMaxAttempts, Concurrency: defaultConcurrency},
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
+		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
+			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
 	}
 }
 
@@ -125,6 +145,7 @@ func (r *rawConfig) config() *Config {
 		FullRunInterval:            seconds(r.InitConfig.FullRunInterval),
 		Server:                     Server{Listen: r.Server.Listen},
 		Storage:                    r.Storage.storage(),
+		FlowLogs:                   r.FlowLogs.flowLogs(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -152,6 +173,22 @@ func (s *rawStorage) storage() Storage {
 	return Storage{DataDir: s.DataDir, HistoryRetention: retention}
 }
 
+// flowLogs converts a validated rawFlowLogs to a FlowLogs.
+func (f *rawFlowLogs) flowLogs() FlowLogs {
+	raw, _ := parseRetention(f.RawRetention) // validated
+	rollups, _ := parseRetention(f.RollupRetention)
+	window, _ := time.ParseDuration(f.RelationWindow)
+	return FlowLogs{
+		Enabled:         f.Enabled == nil || *f.Enabled,
+		DeleteObjects:   f.DeleteObjects,
+		PublicTraffic:   strings.ToLower(f.PublicTraffic),
+		RawRetention:    raw,
+		RollupRetention: rollups,
+		RelationWindow:  window,
+		PollInterval:    seconds(f.PollInterval),
+	}
+}
+
 // instance converts a validated rawInstance to an Instance, with defaults.
 func (in *rawInstance) instance() Instance {
 	name, account, part := in.identity()
@@ -165,6 +202,7 @@ func (in *rawInstance) instance() Instance {
 		LogBucket:          in.LogBucketName,
 		EventsQueue:        in.EventsQueueURL,
 		FlowLogBucket:      in.FlowlogBucketName,
+		FlowLogsQueue:      in.FlowLogsQueueURL,
 	}
 	if s := cmp.Or(in.CollectionInterval, in.MinCollectionInterval); s != nil {
 		i.CollectionInterval = seconds(*s)

@@ -37,6 +37,29 @@ func (s *rawStorage) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Validate checks the flowlogs section.
+func (f *rawFlowLogs) Validate() error {
+	var errs []error
+	switch strings.ToLower(f.PublicTraffic) {
+	case "keep", "aggregate", "drop":
+	default:
+		errs = append(errs, errorf("public_traffic", "%q: want keep, aggregate or drop", f.PublicTraffic))
+	}
+	for _, r := range []struct{ key, value string }{
+		{"raw_retention", f.RawRetention},
+		{"rollup_retention", f.RollupRetention},
+	} {
+		if _, err := parseRetention(r.value); err != nil {
+			errs = append(errs, errorf(r.key, "%v", err))
+		}
+	}
+	if d, err := time.ParseDuration(f.RelationWindow); err != nil || d < time.Minute || d > 30*24*time.Hour {
+		errs = append(errs, errorf("relation_window", "%q: want a duration from 1m to 720h, such as 1h", f.RelationWindow))
+	}
+	errs = append(errs, checkSeconds("poll_interval", f.PollInterval, false))
+	return errors.Join(errs...)
+}
+
 // maxRetention bounds storage.history_retention, far above any sensible
 // value and far below an overflow of time.Duration.
 const maxRetention = 100 * 365 * 24 * time.Hour

@@ -56,6 +56,7 @@ func (r *rawConfig) Validate() error {
 		prefix("storage", r.Storage.Validate()),
 		prefix("aws", r.AWS.Validate()),
 		prefix("log", r.Log.Validate()),
+		prefix("flowlogs", r.FlowLogs.Validate()),
 	)
 	return errors.Join(errs...)
 }
@@ -132,10 +133,12 @@ func (in *rawInstance) Validate() error {
 			errs = append(errs, errorf(b.key, "%q is not a valid S3 bucket name", b.name))
 		}
 	}
-	if q := in.EventsQueueURL; q != "" {
-		if u, err := url.Parse(q); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" ||
-			len(strings.Split(strings.Trim(u.Path, "/"), "/")) != 2 {
-			errs = append(errs, errorf("events_queue_url", "%q is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)", q))
+	for _, q := range []struct{ key, url string }{
+		{"events_queue_url", in.EventsQueueURL},
+		{"flowlogs_queue_url", in.FlowLogsQueueURL},
+	} {
+		if q.url != "" && !validQueueURL(q.url) {
+			errs = append(errs, errorf(q.key, "%q is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)", q.url))
 		}
 	}
 	for i, t := range in.Tags {
@@ -254,4 +257,12 @@ func validBucket(name string) bool {
 		}
 	}
 	return alnum(name[0]) && alnum(name[len(name)-1])
+}
+
+// validQueueURL tells whether u looks like an SQS queue URL: http(s), a
+// host, and a path of account and name.
+func validQueueURL(q string) bool {
+	u, err := url.Parse(q)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" &&
+		len(strings.Split(strings.Trim(u.Path, "/"), "/")) == 2
 }
