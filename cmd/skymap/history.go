@@ -21,7 +21,7 @@ import (
 // `skymap serve` (which holds the data directory).
 func runHistory(ctx context.Context, m *Main, args []string) int {
 	fs := m.flags("history", "history [--server URL] [--limit N] [--output table|json] COMPONENT-ID")
-	server := fs.String("server", "http://127.0.0.1:8080", "URL of a running `skymap serve`")
+	server := fs.String("server", "http://127.0.0.1:8080", "`URL` of a running skymap serve")
 	limit := fs.Int("limit", 100, "how many of the newest versions")
 	output := fs.String("output", "table", "table or json")
 	if err := fs.Parse(args); err != nil {
