@@ -76,8 +76,9 @@ func Summarize(ctx context.Context, paths []string, opts SummarizeOptions) (Summ
 	tallies := make([]*tally, workers)
 	next := make(chan int)
 	var wg sync.WaitGroup
+	groups := expectedGroups(paths, workers)
 	for w := range workers {
-		t := newTally()
+		t := newTallyFor(groups)
 		tallies[w] = t
 		wg.Go(func() {
 			var rd *Reader
@@ -92,6 +93,20 @@ func Summarize(ctx context.Context, paths []string, opts SummarizeOptions) (Summ
 	close(next)
 	wg.Wait()
 	return summarize(tallies), results
+}
+
+// expectedGroups guesses how many groups each of workers tallies will
+// hold, from the files' sizes: at most one per record, and a gzip record
+// of the default format takes about 32 bytes. The guess is bounded, so a
+// wrong one costs one growth more or a few MiB unused.
+func expectedGroups(paths []string, workers int) int {
+	var size int64
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			size += fi.Size()
+		}
+	}
+	return int(min(max(size/int64(workers)/32, 1<<12), 1<<17))
 }
 
 // records is what reads the records of one object: a Reader (text) or a

@@ -42,9 +42,14 @@ const (
 	occupied   = 1 << 6 // set in every key, so that a zero slot is empty
 )
 
-func newTally() *tally {
+func newTally() *tally { return newTallyFor(1 << 12) }
+
+// newTallyFor returns a tally whose group table holds about groups groups
+// before it grows. Growing costs more than rehashing: every doubling is
+// fresh memory, and on some machines each page's first touch is dear.
+func newTallyFor(groups int) *tally {
 	return &tally{
-		groups: newGroupTable(1 << 12),
+		groups: newGroupTable(groups),
 		others: map[string]uint32{},
 		ifaces: []string{""},
 		addrs:  map[netip.Addr]uint32{},
