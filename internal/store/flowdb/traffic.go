@@ -34,7 +34,7 @@ func deduped(q store.FlowQuery) (sql string, args []any, err error) {
 		add("(client_addr_key BETWEEN ? AND ? OR server_addr_key BETWEEN ? AND ?)", lo, hi, lo, hi)
 	}
 	needComponent := func(what string) error {
-		return fmt.Errorf("flowdb: %w: %s needs a component", store.ErrBadQuery, what)
+		return badQuery("%s needs a component", what)
 	}
 	switch q.Direction {
 	case "":
@@ -49,7 +49,7 @@ func deduped(q store.FlowQuery) (sql string, args []any, err error) {
 		}
 		add("client = ?", c)
 	default:
-		return "", nil, fmt.Errorf("flowdb: %w: direction %q: want inbound or outbound", store.ErrBadQuery, q.Direction)
+		return "", nil, badQuery("direction %q: want inbound or outbound", q.Direction)
 	}
 	if q.Port != 0 {
 		add("server_port = ?", q.Port)
@@ -82,7 +82,7 @@ func deduped(q store.FlowQuery) (sql string, args []any, err error) {
 		outer += " AND action = ?"
 		args = append(args, q.Action)
 	default:
-		return "", nil, fmt.Errorf("flowdb: %w: action %q: want ACCEPT or REJECT", store.ErrBadQuery, q.Action)
+		return "", nil, badQuery("action %q: want ACCEPT or REJECT", q.Action)
 	}
 	sql = `(SELECT * FROM (SELECT *, max(reporter) OVER (PARTITION BY client, server, server_port, protocol, minute) AS best
 		FROM flow_rollups` + where + `)` + outer + `)`
@@ -101,7 +101,7 @@ func (d *DB) FlowTraffic(ctx context.Context, q store.FlowQuery) ([]store.FlowPo
 		step = time.Minute
 	}
 	if step < time.Minute || step%time.Minute != 0 {
-		return nil, fmt.Errorf("flowdb: %w: step %s: want whole minutes", store.ErrBadQuery, step)
+		return nil, badQuery("step %s: want whole minutes", step)
 	}
 	from, args, err := deduped(q)
 	if err != nil {
