@@ -84,6 +84,22 @@ func TestEmptyView(t *testing.T) {
 	}
 }
 
+func TestLockedDown(t *testing.T) {
+	d := open(t, t.TempDir(), Options{})
+	res := mustSQL(t, d, `SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'),
+		current_setting('enable_external_access'), current_setting('lock_configuration')`)
+	if diff := cmp.Diff([][]any{{false, false, false, true}}, res.Rows); diff != "" {
+		t.Errorf("settings (-want +got):\n%s", diff)
+	}
+	// Behind the query checks, DuckDB itself refuses files outside raw/.
+	if _, err := d.db.Exec(`SELECT * FROM read_csv('/etc/passwd')`); err == nil || !strings.Contains(err.Error(), "disabled by configuration") {
+		t.Errorf("read_csv('/etc/passwd') through the driver: %v", err)
+	}
+	if _, err := d.db.Exec(`SET enable_external_access = true`); err == nil {
+		t.Error("configuration not locked")
+	}
+}
+
 func TestRawSQLTwoFormats(t *testing.T) {
 	dir := t.TempDir()
 	d := open(t, dir, Options{})

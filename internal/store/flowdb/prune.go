@@ -13,6 +13,9 @@ import (
 // rebuilt without the formats that no object has any more; the files are
 // removed last, so the view never names a format without files.
 func (d *DB) PruneFlows(ctx context.Context, rawBefore, rollupsBefore time.Time) error {
+	// One writer at a time: no transaction conflicts with commits.
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
 	if !rollupsBefore.IsZero() {
 		if _, err := d.db.ExecContext(ctx, `DELETE FROM flow_rollups WHERE minute < ?`, rollupsBefore.UTC()); err != nil {
 			return fmt.Errorf("flowdb: prune rollups: %w", err)
@@ -21,8 +24,6 @@ func (d *DB) PruneFlows(ctx context.Context, rawBefore, rollupsBefore time.Time)
 	if rawBefore.IsZero() {
 		return nil
 	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
 	rows, err := d.db.QueryContext(ctx, `SELECT path FROM flow_objects WHERE "end" < ?`, rawBefore.UTC())
 	if err != nil {
 		return fmt.Errorf("flowdb: prune raw objects: %w", err)
