@@ -3,19 +3,20 @@ package flowdb
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
@@ -53,17 +54,38 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	if obj.Parquet {
 		format = ""
 	}
-	rel := rawPath(obj, format)
-	abs := filepath.Join(d.raw, rel)
-	if err := d.writeRaw(abs, obj.Body); err != nil {
-		return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+	// A body DuckDB could not read whole would break every query of
+	// vpc_flow_logs: such an object keeps its rollups and catalog row but
+	// is not archived (path "").
+	rel, abs := "", ""
+	if archivable(obj.Body, obj.Parquet) {
+		rel = rawPath(obj, format)
+		abs = filepath.Join(d.raw, rel)
+		if err := d.writeRaw(abs, obj.Body); err != nil {
+			return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+		}
+		if obj.Parquet {
+			// DuckDB reads a Parquet file's metadata whenever the view is
+			// bound: it must read this one.
+			var n int64
+			if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM read_parquet(`+quoteString(abs)+`)`).Scan(&n); err != nil {
+				if ctx.Err() != nil {
+					os.Remove(abs)
+					return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, ctx.Err())
+				}
+				os.Remove(abs)
+				rel, abs = "", ""
+			}
+		}
 	}
 	if err := d.insert(ctx, obj, format, rel); err != nil {
-		os.Remove(abs)
+		if abs != "" {
+			os.Remove(abs)
+		}
 		return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
 	}
 	_, known := d.formats[formatID(format)]
-	if (obj.Parquet && !d.parquet) || (!obj.Parquet && !known) {
+	if rel != "" && ((obj.Parquet && !d.parquet) || (!obj.Parquet && !known)) {
 		if err := d.rebuildView(ctx); err != nil {
 			// The commit stands; the view catches up at the next new
 			// format or at the next open.
@@ -93,6 +115,26 @@ func rawPath(obj *store.FlowObject, format string) string {
 		name = "t" + formatID(format) + "-" + name + ".log"
 	}
 	return filepath.Join(t.Format("2006"), t.Format("01"), t.Format("02"), t.Format("15"), name)
+}
+
+// archivable tells whether DuckDB can read body whole: a gzip stream that
+// decompresses without error, plain text, or a file with Parquet's magic
+// at both ends.
+func archivable(body []byte, parquet bool) bool {
+	switch {
+	case len(body) == 0:
+		return false
+	case parquet:
+		return len(body) >= 8 && string(body[:4]) == "PAR1" && string(body[len(body)-4:]) == "PAR1"
+	case isGzip(body):
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return false
+		}
+		_, err = io.Copy(io.Discard, zr)
+		return err == nil
+	}
+	return true
 }
 
 func isGzip(b []byte) bool { return len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b }

@@ -84,6 +84,38 @@ func TestEmptyView(t *testing.T) {
 	}
 }
 
+func TestUnreadableBodiesNotArchived(t *testing.T) {
+	d := open(t, t.TempDir(), Options{})
+	ctx := context.Background()
+	good := textObject(t, "good", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
+	truncated := textObject(t, "truncated", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 5 1795341600 1795341660 ACCEPT OK")
+	truncated.Body = truncated.Body[:len(truncated.Body)-6]
+	truncated.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 5, 1)}
+	empty := textObject(t, "empty")
+	empty.Body = nil
+	badParquet := &store.FlowObject{Bucket: "logs", Key: "p", ETag: "e", Parquet: true, Body: []byte("PAR1 not really"), Start: t0, End: t0}
+	badParquet2 := &store.FlowObject{Bucket: "logs", Key: "p2", ETag: "e", Parquet: true, Body: []byte("PAR1 magic at both ends, junk between PAR1"), Start: t0, End: t0}
+	otherFormat := textObject(t, "other")
+	otherFormat.Format = defaultHeader + " vpc-id"
+	otherFormat.Body = otherFormat.Body[:10]
+	for _, o := range []*store.FlowObject{good, truncated, empty, badParquet, badParquet2, otherFormat} {
+		if err := d.CommitFlowObject(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		if done, _ := d.FlowObjectDone(ctx, o.Bucket, o.Key, o.ETag); !done {
+			t.Errorf("%s not done", o.Key)
+		}
+	}
+	res := mustSQL(t, d, `SELECT (SELECT sum(bytes) FROM vpc_flow_logs), (SELECT sum(bytes_to_server) FROM flow_rollups),
+		(SELECT count(*) FROM flow_objects WHERE path = '')`)
+	if diff := cmp.Diff([][]any{{float64(1000), float64(5), float64(5)}}, toFloat(res.Rows)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if err := d.PruneFlows(ctx, t0.Add(time.Hour), time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLockedDown(t *testing.T) {
 	d := open(t, t.TempDir(), Options{})
 	res := mustSQL(t, d, `SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'),

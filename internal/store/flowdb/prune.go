@@ -52,6 +52,9 @@ func (d *DB) PruneFlows(ctx context.Context, rawBefore, rollupsBefore time.Time)
 	}
 	var errs []error
 	for _, p := range paths {
+		if p == "" { // never archived
+			continue
+		}
 		abs := filepath.Join(d.raw, p)
 		if err := os.Remove(abs); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)

@@ -69,7 +69,7 @@ func normFormat(format string) string { return strings.Join(strings.Fields(forma
 // rebuildView (re)creates vpc_flow_logs from the formats the catalog
 // holds. The caller holds writeMu.
 func (d *DB) rebuildView(ctx context.Context) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT format, parquet FROM flow_objects`)
+	rows, err := d.db.QueryContext(ctx, `SELECT DISTINCT format, parquet FROM flow_objects WHERE path <> ''`)
 	if err != nil {
 		return fmt.Errorf("list formats: %w", err)
 	}
