@@ -155,13 +155,13 @@ func headerOf(body []byte) string {
 	return normFormat(line)
 }
 
-// writeRaw writes body to path through a temporary file in dir/tmp, so
+// writeRaw writes body to path through a temporary file in flows.tmp, so
 // that the view never reads half a file.
 func (d *DB) writeRaw(path string, body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("archive body: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Join(d.dir, "tmp"), "body-*")
+	f, err := os.CreateTemp(d.tmp, "body-*")
 	if err != nil {
 		return fmt.Errorf("archive body: %w", err)
 	}

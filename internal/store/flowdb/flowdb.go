@@ -42,6 +42,7 @@ type DB struct {
 	db   *sql.DB
 	dir  string
 	raw  string // dir/raw, absolute
+	tmp  string // dir/flows.tmp: bodies being written
 	opts Options
 
 	// writeMu serializes commits, prunes and view rebuilds.
@@ -58,15 +59,16 @@ type DB struct {
 var _ store.Flows = (*DB)(nil)
 
 // Open opens (creating when needed) the flows database in dir, stored as
-// dir/flows.duckdb with raw objects under dir/raw. DuckDB locks the file:
+// dir/flows.duckdb with raw objects under dir/raw (and bodies being written
+// in dir/flows.tmp). DuckDB locks the file:
 // Open fails with store.ErrLocked while another process has it open.
 func Open(dir string, opts Options) (*DB, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("flowdb: resolve %s: %w", dir, err)
 	}
-	raw := filepath.Join(abs, "raw")
-	for _, d := range []string{raw, filepath.Join(abs, "tmp")} {
+	raw, tmp := filepath.Join(abs, "raw"), filepath.Join(abs, "flows.tmp")
+	for _, d := range []string{raw, tmp} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("flowdb: create %s: %w", d, err)
 		}
@@ -87,7 +89,7 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("flowdb: open %s: %w", path, err)
 	}
-	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, opts: opts, formats: map[string]string{}}
+	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}}
 	if err := d.setup(context.Background()); err != nil {
 		d.db.Close()
 		if strings.Contains(err.Error(), "configuration has been locked") {
@@ -173,6 +175,13 @@ func (d *DB) setup(ctx context.Context) error {
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()
+	// Bodies a crash left half written; we hold the database, so no one
+	// else writes here.
+	if left, err := filepath.Glob(filepath.Join(d.tmp, "body-*")); err == nil {
+		for _, f := range left {
+			os.Remove(f)
+		}
+	}
 	return d.rebuildView(ctx)
 }
 
