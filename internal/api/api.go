@@ -46,13 +46,20 @@ type Server struct {
 	History History
 	Status  func(ctx context.Context) any
 	Logger  *slog.Logger
+	// Flows answers /api/flows/... and /api/sql; nil when flow logs are
+	// not configured, and those answer 503.
+	Flows store.Flows
+	// SQLTimeout bounds a query of POST /api/sql; 0 means 30 s.
+	SQLTimeout time.Duration
 }
 
 // Error kinds the API maps to HTTP statuses.
 var (
-	errNotFound   = errors.New("not found")
-	errBadRequest = errors.New("bad request")
-	errGone       = errors.New("gone")
+	errNotFound    = errors.New("not found")
+	errBadRequest  = errors.New("bad request")
+	errGone        = errors.New("gone")
+	errUnavailable = errors.New("unavailable")
+	errTimeout     = errors.New("timeout")
 )
 
 // apiError is an error with the code and message the client sees.
@@ -82,6 +89,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/relations", s.handle(s.relations))
 	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
+	s.flowsRoutes(mux)
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
 		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)
@@ -113,6 +121,14 @@ func (s *Server) errorBody(r *http.Request, err error) (int, any) {
 		status, code, msg = http.StatusBadRequest, ae.code, ae.message
 	case errors.As(err, &ae) && errors.Is(err, errGone):
 		status, code, msg = http.StatusGone, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errUnavailable):
+		status, code, msg = http.StatusServiceUnavailable, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errTimeout):
+		status, code, msg = http.StatusGatewayTimeout, ae.code, ae.message
+	case errors.Is(err, store.ErrBadQuery):
+		// The store's message says what is wrong with the query, for the
+		// user who wrote it.
+		status, code, msg = http.StatusBadRequest, "bad_query", err.Error()
 	case errors.Is(err, context.Canceled):
 		status, code, msg = 499, "canceled", "request canceled"
 	default:

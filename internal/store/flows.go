@@ -34,7 +34,7 @@ type FlowObject struct {
 	Start, End time.Time
 	// Records counts the records read, Malformed the lines skipped.
 	Records, Malformed int64
-	Rollups []model.FlowRollup
+	Rollups            []model.FlowRollup
 }
 
 // Flows keeps flow-log traffic: per-minute rollups and the raw objects, and

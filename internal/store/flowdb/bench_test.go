@@ -1,0 +1,74 @@
+package flowdb
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store"
+)
+
+// BenchmarkCommitFlowObject commits objects of 10,000 rollups each; the
+// figure is rollups/s.
+func BenchmarkCommitFlowObject(b *testing.B) {
+	d := open(b, b.TempDir(), Options{})
+	ctx := context.Background()
+	const n = 10000
+	rollups := make([]model.FlowRollup, n)
+	for i := range rollups {
+		c := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
+		rollups[i] = model.FlowRollup{Minute: t0.Add(time.Duration(i%60) * time.Minute), Account: "123456789012", Region: "eu-west-1",
+			Interface: "eni-0123456789abcdef0", Reporter: model.FlowServer, Client: model.HostURN(c), Server: "i-0123456789abcdef0",
+			ClientAddr: c, ServerAddr: netip.MustParseAddr("10.1.0.1"), ServerPort: 443, Protocol: 6, Accepted: true,
+			BytesToServer: uint64(i), BytesToClient: 2 * uint64(i), PacketsToServer: 3, PacketsToClient: 4, Records: 1}
+	}
+	body := gz(b, defaultHeader)
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		o := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", i), ETag: "e", Body: body, Format: defaultHeader,
+			Start: t0, End: t0, Rollups: rollups}
+		if err := d.CommitFlowObject(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rollups/s")
+}
+
+// BenchmarkFlowSQLScan sums the bytes of 1,000,000 archived records (100
+// gzip objects of 10,000 records); the figure is records/s scanned.
+func BenchmarkFlowSQLScan(b *testing.B) {
+	d := open(b, b.TempDir(), Options{})
+	ctx := context.Background()
+	const objects, perObject = 100, 10000
+	for o := range objects {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		fmt.Fprintln(zw, defaultHeader)
+		for i := range perObject {
+			fmt.Fprintf(zw, "2 123456789012 eni-0123456789abcdef0 10.0.%d.%d 10.1.0.1 %d 443 6 %d %d 1795341600 1795341660 ACCEPT OK\n",
+				o, i%256, 1024+i, 1+i%10, 40+i)
+		}
+		zw.Close()
+		obj := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", o), ETag: "e", Body: buf.Bytes(), Format: defaultHeader,
+			Start: t0.Add(time.Duration(o) * time.Minute), End: t0.Add(time.Duration(o+1) * time.Minute), Records: perObject}
+		if err := d.CommitFlowObject(ctx, obj); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := d.FlowSQL(ctx, `SELECT count(*), sum(bytes) FROM vpc_flow_logs`, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res.Rows[0][0] != int64(objects*perObject) {
+			b.Fatalf("count %v", res.Rows[0][0])
+		}
+	}
+	b.ReportMetric(float64(b.N*objects*perObject)/b.Elapsed().Seconds(), "records/s")
+}
