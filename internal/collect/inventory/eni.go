@@ -18,8 +18,8 @@ const (
 	// ownerRDS is an RDS DB instance's interface: ID is the instance's ARN
 	// when rdsOwners tells which, empty otherwise.
 	ownerRDS = "rds"
-	// ownerService is another AWS service's interface (RDS, ElastiCache,
-	// EFS...), named by its requester id.
+	// ownerService is another AWS service's interface (ElastiCache,
+	// EFS...; RDS's are ownerRDS), named by its requester id.
 	ownerService    = "service"
 	ownerUnattached = "unattached"
 	ownerUnknown    = "unknown"
