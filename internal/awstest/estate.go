@@ -140,6 +140,8 @@ func SampleEstate() Estate {
 							{Name: "app", Ingress: []Rule{{Protocol: "tcp", FromPort: 8080, ToPort: 8080, SourceGroup: "web"}}},
 							{Name: "db", Tags: map[string]string{"note": TrickyHTML},
 								Ingress: []Rule{{Protocol: "tcp", FromPort: 5432, ToPort: 5432, SourceGroup: "app"}}},
+							// The Aurora cluster's own, so that orders-db's interface names orders-db alone.
+							{Name: "aurora", Ingress: []Rule{{Protocol: "tcp", FromPort: 5432, ToPort: 5432, SourceGroup: "app"}}},
 						},
 						Subnets: []Subnet{
 							{Name: "prod-public", CIDR: "10.0.1.0/24", AvailabilityZone: "eu-west-1a", MapPublicIP: true,

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -24,10 +25,11 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-// SeedDatabases creates, in the prod VPC's private subnets behind the db
-// security group: a PostgreSQL instance "orders-db", an Aurora cluster
-// "orders-aurora" with one member instance, a Redshift cluster
-// "analytics" and a Redis cache cluster "sessions-cache".
+// SeedDatabases creates, in the prod VPC's subnets behind the db security
+// group: a PostgreSQL instance "orders-db" with the network interface RDS
+// would give it, a Redshift cluster "analytics" and a Redis cache cluster
+// "sessions-cache"; and behind the aurora security group an Aurora cluster
+// "orders-aurora" with one member instance.
 func SeedDatabases(ctx context.Context, s *Seed) error {
 	public, err := s.Need("<subnet:prod-public>")
 	if err != nil {
@@ -38,6 +40,10 @@ func SeedDatabases(ctx context.Context, s *Seed) error {
 		return err
 	}
 	db, err := s.Need("<sg:db>")
+	if err != nil {
+		return err
+	}
+	aurora, err := s.Need("<sg:aurora>")
 	if err != nil {
 		return err
 	}
@@ -62,10 +68,13 @@ func SeedDatabases(ctx context.Context, s *Seed) error {
 	if err := s.Add(aws.ToString(inst.DBInstance.DbiResourceId), "rds-resource", "orders-db"); err != nil {
 		return err
 	}
+	if err := s.addRDSInterface(ctx, public, db, "orders-db"); err != nil {
+		return err
+	}
 	cl, err := r.CreateDBCluster(ctx, &rds.CreateDBClusterInput{
 		DBClusterIdentifier: aws.String("orders-aurora"), Engine: aws.String("aurora-postgresql"),
 		MasterUsername: aws.String("orders"), MasterUserPassword: aws.String("not-a-real-password"),
-		DBSubnetGroupName: aws.String("prod-db"), VpcSecurityGroupIds: []string{db},
+		DBSubnetGroupName: aws.String("prod-db"), VpcSecurityGroupIds: []string{aurora},
 		Tags: []rdstypes.Tag{{Key: aws.String("team"), Value: aws.String("orders")}},
 	})
 	if err != nil {
@@ -136,6 +145,23 @@ func SeedDatabases(ctx context.Context, s *Seed) error {
 		return fmt.Errorf("create cache cluster sessions-cache: %w", err)
 	}
 	return nil
+}
+
+// addRDSInterface creates the network interface RDS gives a DB instance
+// (label) in subnet behind group, which moto does not, and adds
+// placeholders for its generated values. moto cannot mark an interface
+// requester-managed by amazon-rds as AWS does: it carries RDS's description
+// only, which skymap accepts on an interface that is not requester-managed.
+func (s *Seed) addRDSInterface(ctx context.Context, subnet, group, label string) error {
+	out, err := ec2.NewFromConfig(s.Config).CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
+		SubnetId: aws.String(subnet), Groups: []string{group}, Description: aws.String("RDSNetworkInterface"),
+	})
+	if err != nil {
+		return fmt.Errorf("create network interface of %s: %w", label, err)
+	}
+	n := out.NetworkInterface
+	return errors.Join(s.Add(aws.ToString(n.NetworkInterfaceId), "eni", label), s.Add(aws.ToString(n.MacAddress), "mac", label),
+		s.Add(aws.ToString(n.PrivateIpAddress), "ip", label), s.Add(aws.ToString(n.PrivateDnsName), "dns", label))
 }
 
 // SeedDynamoDB creates the tables "orders" (with a stream, tagged) and

@@ -15,7 +15,7 @@ func TestRun(t *testing.T) {
 	if err := run(ctx, []string{"--endpoint", m.URL}, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := "seeded 2 accounts, 3 account-regions, 4 vpcs, 4 subnets, 5 security groups, 5 instances, 5 buckets" +
+	want := "seeded 2 accounts, 3 account-regions, 4 vpcs, 4 subnets, 6 security groups, 5 instances, 5 buckets" +
 		" and 14 service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS...) into " + m.URL
 	if !strings.HasPrefix(out.String(), want) || strings.Count(out.String(), "\n") != 1 {
 		t.Errorf("summary = %q, want one line starting %q", out.String(), want)

@@ -15,8 +15,11 @@ const (
 	ownerLoadBalancer = "load-balancer"
 	ownerLambda       = "lambda"
 	ownerECSTask      = "ecs-task"
-	// ownerService is another AWS service's interface (RDS, ElastiCache,
-	// EFS...), named by its requester id.
+	// ownerRDS is an RDS DB instance's interface: ID is the instance's ARN
+	// when rdsOwners tells which, empty otherwise.
+	ownerRDS = "rds"
+	// ownerService is another AWS service's interface (ElastiCache,
+	// EFS...; RDS's are ownerRDS), named by its requester id.
 	ownerService    = "service"
 	ownerUnattached = "unattached"
 	ownerUnknown    = "unknown"
@@ -36,12 +39,16 @@ func (o eniOwner) carriesIPs() bool {
 	switch o.Kind {
 	case ownerInstance, ownerNATGateway, ownerVPCEndpoint, ownerLoadBalancer, ownerLambda, ownerECSTask:
 		return true
+	case ownerRDS:
+		return o.ID != ""
 	}
 	return false
 }
 
 // interfaceOwner tells from a network interface's own description (type,
-// description, attachment, requester) what it belongs to.
+// description, attachment, requester) what it belongs to. An RDS interface
+// does not name its DB instance: it is of kind ownerRDS without an ID,
+// which interfaces fills in from rdsOwners.
 func (t Target) interfaceOwner(n ec2types.NetworkInterface) eniOwner {
 	desc := aws.ToString(n.Description)
 	switch n.InterfaceType {
@@ -51,6 +58,9 @@ func (t Target) interfaceOwner(n ec2types.NetworkInterface) eniOwner {
 		return eniOwner{Kind: ownerVPCEndpoint, ID: strings.TrimPrefix(desc, "VPC Endpoint Interface ")}
 	case ec2types.NetworkInterfaceTypeLambda:
 		return eniOwner{Kind: ownerLambda}
+	}
+	if isRDSInterface(n) {
+		return eniOwner{Kind: ownerRDS}
 	}
 	if lb, ok := strings.CutPrefix(desc, "ELB "); ok && lb != "" {
 		return eniOwner{Kind: ownerLoadBalancer, ID: t.loadBalancerARN(lb)}

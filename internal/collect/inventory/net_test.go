@@ -19,6 +19,7 @@ import (
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -86,6 +87,11 @@ func TestInterfaceOwner(t *testing.T) {
 			eniOwner{ownerInstance, "i-1"}},
 		{"service host", ec2types.NetworkInterface{OwnerId: aws.String("731070500579"), Attachment: att("i-2", "amazon-aws")},
 			eniOwner{ownerService, "amazon-aws"}},
+		{"RDS (the DB instance is matched later)", ec2types.NetworkInterface{Description: aws.String("RDSNetworkInterface"),
+			RequesterManaged: aws.Bool(true), RequesterId: aws.String("amazon-rds"), Attachment: att("", "amazon-rds")},
+			eniOwner{Kind: ownerRDS}},
+		{"RDS in an emulator, by description", ec2types.NetworkInterface{Description: aws.String("RDSNetworkInterface"),
+			Status: ec2types.NetworkInterfaceStatusAvailable}, eniOwner{Kind: ownerRDS}},
 		{"unattached", ec2types.NetworkInterface{Status: ec2types.NetworkInterfaceStatusAvailable}, eniOwner{Kind: ownerUnattached}},
 		{"attached to nothing known", ec2types.NetworkInterface{Status: ec2types.NetworkInterfaceStatusInUse,
 			Attachment: &ec2types.NetworkInterfaceAttachment{}}, eniOwner{Kind: ownerUnknown}},
@@ -99,7 +105,8 @@ func TestInterfaceOwner(t *testing.T) {
 
 // TestNetworkInterfacesRecorded runs the interface owners over a recorded
 // DescribeNetworkInterfaces response: an RDS interface (which carries its
-// addresses itself) and an instance's (whose instance carries them).
+// addresses itself until it is matched to its DB instance) and an
+// instance's (whose instance carries them).
 func TestNetworkInterfacesRecorded(t *testing.T) {
 	var out ec2.DescribeNetworkInterfacesOutput
 	recordedInto(t, "flowlogs/describe_network_interfaces_5bfe96b.json", &out)
@@ -112,7 +119,7 @@ func TestNetworkInterfacesRecorded(t *testing.T) {
 		carries[aws.ToString(n.NetworkInterfaceId)] = !o.carriesIPs()
 	}
 	want := map[string]eniOwner{
-		"eni-04be3f7132dd24e01": {ownerService, "amazon-rds"},
+		"eni-04be3f7132dd24e01": {Kind: ownerRDS},
 		"eni-0827481162f048cfd": {ownerInstance, "i-0e5ef5c511849a4be"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
@@ -120,6 +127,17 @@ func TestNetworkInterfacesRecorded(t *testing.T) {
 	}
 	if d := cmp.Diff(map[string]bool{"eni-04be3f7132dd24e01": true, "eni-0827481162f048cfd": false}, carries); d != "" {
 		t.Errorf("interfaces carrying their addresses (-want +got):\n%s", d)
+	}
+	// A DB instance in the interface's subnet behind its security group
+	// owns it.
+	db := rdsDB("notifications", []string{"subnet-0a5e8e1c7e8a1d0b2", "subnet-01e95a603b578c8f4"}, "sg-0dd84dd38dee32836")
+	owners := newRDSOwners(tg, []rdstypes.DBInstance{db})
+	for _, n := range out.NetworkInterfaces {
+		if id := aws.ToString(n.NetworkInterfaceId); isRDSInterface(n) != (id == "eni-04be3f7132dd24e01") {
+			t.Errorf("%s: isRDSInterface %v", id, isRDSInterface(n))
+		} else if o := owners.owner(n); isRDSInterface(n) && o != dbARN("notifications") {
+			t.Errorf("%s: DB instance %q, want %s", id, o, dbARN("notifications"))
+		}
 	}
 }
 

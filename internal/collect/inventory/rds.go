@@ -22,7 +22,8 @@ var rdsTypes = map[string]typeInfo{
 }
 
 var rdsListings = []listing{
-	{"rds", "instances", []string{typeRDSInstance}, regional, collectDBInstances, []string{"rds:DescribeDBInstances"}},
+	{"rds", "instances", []string{typeRDSInstance}, regional, collectDBInstances, []string{
+		"rds:DescribeDBInstances", "ec2:DescribeNetworkInterfaces"}},
 	{"rds", "clusters", []string{typeRDSCluster}, regional, collectDBClusters, []string{
 		"rds:DescribeDBClusters", "rds:DescribeDBSubnetGroups"}},
 }
@@ -42,31 +43,45 @@ func rdsTags(tags []rdstypes.Tag) map[string]string {
 	return m
 }
 
+// collectDBInstances describes the region's DB instances, each with the
+// addresses of the RDS interfaces that belong to it (rdsOwners).
 func collectDBInstances(ctx context.Context, t Target) (Result, error) {
 	var res Result
-	p := rds.NewDescribeDBInstancesPaginator(rds.NewFromConfig(t.Config), &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(100)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return res, err
-		}
-		for _, db := range page.DBInstances {
-			dbInstance(t, db, &res)
-		}
+	dbs, owners, err := t.dbInstances(ctx)
+	if err != nil {
+		return res, err
+	}
+	var ips map[string][]string
+	if len(dbs) > 0 {
+		ips = t.rdsInterfaceIPs(ctx, owners)
+	}
+	for _, db := range dbs {
+		dbInstance(t, db, ips, &res)
 	}
 	return res, nil
 }
 
-func dbInstance(t Target, db rdstypes.DBInstance, res *Result) {
+// dbInstanceID is the component id of a DB instance: its ARN, or "" when
+// it has neither ARN nor identifier.
+func dbInstanceID(t Target, db rdstypes.DBInstance) string {
+	if id := aws.ToString(db.DBInstanceArn); id != "" {
+		return id
+	}
+	if name := aws.ToString(db.DBInstanceIdentifier); name != "" {
+		return rdsARN(t, "db", name)
+	}
+	return ""
+}
+
+// dbInstance describes a DB instance; ips maps DB instance ARNs to the
+// addresses of their interfaces.
+func dbInstance(t Target, db rdstypes.DBInstance, ips map[string][]string, res *Result) {
 	name := aws.ToString(db.DBInstanceIdentifier)
 	if name == "" {
 		res.malformed("rds:DescribeDBInstances", aws.ToString(db.DBInstanceArn), "no DBInstanceIdentifier")
 		return
 	}
-	id := aws.ToString(db.DBInstanceArn)
-	if id == "" {
-		id = rdsARN(t, "db", name)
-	}
+	id := dbInstanceID(t, db)
 	var idents []string
 	if db.Endpoint != nil && aws.ToString(db.Endpoint.Address) != "" {
 		idents = append(idents, endpointURN(aws.ToString(db.Endpoint.Address)))
@@ -74,6 +89,7 @@ func dbInstance(t Target, db rdstypes.DBInstance, res *Result) {
 	if db.ListenerEndpoint != nil && aws.ToString(db.ListenerEndpoint.Address) != "" {
 		idents = append(idents, endpointURN(aws.ToString(db.ListenerEndpoint.Address)))
 	}
+	idents = append(idents, ips[id]...)
 	if db.PendingModifiedValues != nil && db.PendingModifiedValues.MasterUserPassword != nil {
 		pending := *db.PendingModifiedValues
 		pending.MasterUserPassword = nil // a secret, even masked

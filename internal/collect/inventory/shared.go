@@ -7,16 +7,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	rdstypes "github.com/aws/aws-sdk-go-v2/service/rds/types"
 )
 
 // shared holds what several listings of one account and region need and
 // read once per scan: the network interfaces, which tell the private IPs of
 // load balancers, Lambda functions, VPC endpoints and other owners that
-// their own Describe calls do not.
+// their own Describe calls do not; and the DB instances, which the RDS
+// listing describes and the interfaces' owners are matched to.
 type shared struct {
 	enisOnce sync.Once
 	enis     []ec2types.NetworkInterface
 	enisErr  error
+
+	dbsOnce sync.Once
+	dbs     []rdstypes.DBInstance
+	owners  rdsOwners
+	dbsErr  error
 }
 
 // networkInterfaces returns every network interface of the target's region,
@@ -41,6 +49,35 @@ func describeNetworkInterfaces(ctx context.Context, t Target) ([]ec2types.Networ
 			return nil, err
 		}
 		out = append(out, page.NetworkInterfaces...)
+	}
+	return out, nil
+}
+
+// dbInstances returns every DB instance of the target's region, Aurora
+// cluster members included, and the matcher of RDS interfaces to them,
+// described and built once per scan. When the instances cannot be read,
+// the matcher matches nothing.
+func (t Target) dbInstances(ctx context.Context) ([]rdstypes.DBInstance, rdsOwners, error) {
+	if t.shared == nil {
+		dbs, err := describeDBInstances(ctx, t)
+		return dbs, newRDSOwners(t, dbs), err
+	}
+	t.shared.dbsOnce.Do(func() {
+		t.shared.dbs, t.shared.dbsErr = describeDBInstances(ctx, t)
+		t.shared.owners = newRDSOwners(t, t.shared.dbs)
+	})
+	return t.shared.dbs, t.shared.owners, t.shared.dbsErr
+}
+
+func describeDBInstances(ctx context.Context, t Target) ([]rdstypes.DBInstance, error) {
+	var out []rdstypes.DBInstance
+	p := rds.NewDescribeDBInstancesPaginator(rds.NewFromConfig(t.Config), &rds.DescribeDBInstancesInput{MaxRecords: aws.Int32(100)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.DBInstances...)
 	}
 	return out, nil
 }

@@ -45,7 +45,7 @@ var vpcListings = []listing{
 		[]string{"ec2:DescribeTransitGateways", "ec2:DescribeTransitGatewayAttachments"}},
 	{"ec2", "route_tables", []string{typeRouteTable}, regional, collectRouteTables, []string{"ec2:DescribeRouteTables"}},
 	{"ec2", "network_interfaces", []string{typeNetworkInterface}, regional, collectNetworkInterfaces,
-		[]string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints"}},
+		[]string{"ec2:DescribeNetworkInterfaces", "ec2:DescribeNatGateways", "ec2:DescribeVpcEndpoints", "rds:DescribeDBInstances"}},
 	{"ec2", "vpc_endpoints", []string{typeVPCEndpoint}, regional, collectVPCEndpoints,
 		[]string{"ec2:DescribeVpcEndpoints", "ec2:DescribeNetworkInterfaces"}},
 	{"ec2", "volumes", []string{typeVolume}, regional, collectVolumes, []string{"ec2:DescribeVolumes"}},
@@ -347,10 +347,17 @@ func describeInterfaces(ctx context.Context, t Target, refs []string) (Result, e
 	return interfaces(ctx, t, enis)
 }
 
-// interfaces describes network interfaces with their owners.
+// interfaces describes network interfaces with their owners. The DB
+// instances that RDS interfaces are matched to are read only when there is
+// one: when they are denied, the interfaces keep their addresses; another
+// failure is returned with what was found.
 func interfaces(ctx context.Context, t Target, enis []ec2types.NetworkInterface) (Result, error) {
 	var res Result
 	known, err := managedInterfaces(ctx, t)
+	var (
+		dbs     rdsOwners
+		dbsRead bool
+	)
 	for _, n := range enis {
 		id := aws.ToString(n.NetworkInterfaceId)
 		if id == "" {
@@ -360,6 +367,17 @@ func interfaces(ctx context.Context, t Target, enis []ec2types.NetworkInterface)
 		o, ok := known[id]
 		if !ok {
 			o = t.interfaceOwner(n)
+		}
+		if o.Kind == ownerRDS {
+			if !dbsRead {
+				dbsRead = true
+				var dbErr error
+				_, dbs, dbErr = t.dbInstances(ctx)
+				if dbErr != nil && !denied(dbErr) {
+					err = errors.Join(err, fmt.Errorf("db instances: %w", dbErr))
+				}
+			}
+			o.ID = dbs.owner(n)
 		}
 		var idents []string
 		if !o.carriesIPs() {
