@@ -142,6 +142,10 @@ func (rb *regionBuilder) vpc(ctx context.Context, v VPC) error {
 			VpcId:             aws.String(vpcID),
 			TagSpecifications: tagSpec(types.ResourceTypeSecurityGroup, g.Name, g.Tags),
 		})
+		if err != nil && RetriedCreate(err) == nil {
+			// The SDK retried a create that had succeeded: the group is there.
+			out, err = rb.existingGroup(ctx, vpcID, g.Name)
+		}
 		if err != nil {
 			return fmt.Errorf("create security group %s: %w", g.Name, err)
 		}
@@ -246,4 +250,17 @@ func tagSpec(rt types.ResourceType, name string, tags map[string]string) []types
 		ts = append(ts, types.Tag{Key: aws.String(k), Value: aws.String(all[k])})
 	}
 	return []types.TagSpecification{{ResourceType: rt, Tags: ts}}
+}
+
+// existingGroup finds security group name in vpc, as a create's answer.
+func (rb *regionBuilder) existingGroup(ctx context.Context, vpc, name string) (*ec2.CreateSecurityGroupOutput, error) {
+	out, err := rb.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}}, {Name: aws.String("group-name"), Values: []string{name}}}})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.SecurityGroups) != 1 {
+		return nil, fmt.Errorf("%d groups named %s after a retried create", len(out.SecurityGroups), name)
+	}
+	return &ec2.CreateSecurityGroupOutput{GroupId: out.SecurityGroups[0].GroupId}, nil
 }

@@ -21,6 +21,7 @@ func RetriedCreate(err error) error {
 	code := ae.ErrorCode()
 	switch {
 	case strings.Contains(code, "AlreadyExists"), // IAM, RDS, SFN, Redshift, Kinesis...
+		strings.HasSuffix(code, ".Duplicate"),                                   // EC2: InvalidGroup.Duplicate
 		code == "ResourceInUseException",                                        // DynamoDB, Kinesis, Firehose
 		code == "DuplicateLoadBalancerName", code == "DuplicateTargetGroupName": // ELBv2
 		return nil
