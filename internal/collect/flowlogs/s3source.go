@@ -155,6 +155,9 @@ func (s *BucketSource) Poll(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	if len(errs) == 0 {
+		s.resolve(LogDownload, s.bucket)
+	}
 	s.polled(len(errs) == 0)
 	return errors.Join(errs...)
 }
@@ -222,7 +225,6 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 			}
 		}
 	}
-	s.resolve(LogDownload, s.bucket)
 	slices.SortStableFunc(cands, func(a, b candidate) int {
 		if c := a.obj.LastModified.Compare(b.obj.LastModified); c != 0 {
 			return c
