@@ -172,8 +172,8 @@ type objectRef struct {
 func (q *QueueSource) message(ctx context.Context, m sqstypes.Message) bool {
 	refs, err := notifications([]byte(aws.ToString(m.Body)))
 	if err != nil {
-		q.Report(Problem{Category: Subscribe, Severity: SeverityWarning,
-			Detail: "message " + aws.ToString(m.MessageId) + " kept: " + err.Error()})
+		q.Report(Problem{Category: Subscribe, Severity: SeverityWarning, Key: "message " + aws.ToString(m.MessageId),
+			Detail: "kept for redelivery: " + err.Error()})
 		return false
 	}
 	all := true

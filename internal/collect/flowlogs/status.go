@@ -43,7 +43,8 @@ type Problem struct {
 	Category Category `json:"category"`
 	Severity Severity `json:"severity"`
 	Bucket   string   `json:"bucket,omitempty"`
-	// Key is the object's, "" for a problem of the bucket or queue.
+	// Key is the object's, "message <id>" for an SQS message that names
+	// no object, "" for a problem of the bucket or queue itself.
 	Key    string `json:"key,omitempty"`
 	Detail string `json:"detail"`
 	// Fields are the missing fields of a logParse problem.
