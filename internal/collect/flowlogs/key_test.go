@@ -52,7 +52,7 @@ func TestParseKey(t *testing.T) {
 		{"AWSLogs/123456789012/vpcflowlogs/eu-west/2026/11/22/f", "", "", ""},
 		{"AWSLogs/123456789012/vpcflowlogs/eu--1/2026/11/22/f", "", "", ""},
 		{"AWSLogs/123456789012//vpcflowlogs/eu-west-1/2026/11/22/f", "", "", ""},
-		{"xAWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/22/f", "", "", ""}, // AWSLogs not a whole segment
+		{"xAWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/22/f", "", "", ""},                                      // AWSLogs not a whole segment
 		{"AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/2026/11/22/f", "", "", ""}, // mixed
 		{"AWSLogs/aws-account-id=123456789012/aws-service=cloudtrail/aws-region=eu-west-1/year=2026/month=11/day=22/f", "", "", ""},
 		{"AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=22/hour=99/f", "", "", ""},

@@ -57,15 +57,23 @@ type Scope struct{ Account, Region string }
 // An object is downloaded (at most MaxObjectSize bytes, Concurrency at a
 // time) and given to HandleFlowObject; once that returns nil it is
 // deleted when Options.Delete is set. A handler error keeps the object:
-// one that retrying will not fix (ErrMissingFields, ErrCorrupt,
-// ErrBadFormat) marks it failed at once (logParse), others are retried
-// on later polls, backing off from Interval up to MaxBackoff, and after
-// MaxFailures attempts it is marked failed (logDownload or the error's
-// category) and passed: failed objects stay in the bucket, named in the
-// status, for a human. A listing or download AWS denies (or a missing
-// bucket) stops the scope's poll with the checkpoint unchanged: nothing
-// is lost, the status says what is missing. The zero value is not
-// usable: use NewBucketSource.
+//
+//   - one that retrying will not fix (ErrMissingFields, ErrCorrupt,
+//     ErrBadFormat; an object over MaxObjectSize) is given up at once:
+//     reported (logParse, logDownload) with severity error, left in the
+//     bucket for a human, and passed by the checkpoint;
+//   - others are retried on later polls, backing off from Interval,
+//     doubling, up to MaxBackoff; meanwhile the object holds the
+//     checkpoint back. After MaxFailures tries it is marked failed
+//     (severity error) and moves to the checkpoint's list of failed
+//     objects (at most maxFailedObjects per scope, kept across restarts),
+//     which are tried again every MaxBackoff without holding the
+//     checkpoint back, until they are committed or gone.
+//
+// A listing or download AWS denies (or a missing bucket) stops the
+// scope's poll with the checkpoint unchanged: nothing is lost, the status
+// says what is missing. The zero value is not usable: use
+// NewBucketSource.
 type BucketSource struct {
 	book
 	s3     BucketAPI
@@ -93,7 +101,7 @@ type failure struct {
 	lastModified time.Time
 	count        int
 	next         time.Time // retried no sooner
-	gaveUp       bool
+	gaveUp       bool      // given up for good: a parse error, too big
 }
 
 type recentObject struct {
@@ -105,7 +113,20 @@ type recentObject struct {
 type checkpoint struct {
 	Day   string    `json:"day"` // 2006-01-02
 	Since time.Time `json:"since,omitzero"`
+	// Failed are objects marked failed, tried again every MaxBackoff.
+	Failed []failedObject `json:"failed,omitempty"`
 }
+
+type failedObject struct {
+	Key          string    `json:"key"`
+	ETag         string    `json:"etag"`
+	LastModified time.Time `json:"last_modified"`
+	Failures     int       `json:"failures"`
+}
+
+// maxFailedObjects bounds a checkpoint's failed objects; past it the
+// oldest are dropped (and stay reported and in the bucket).
+const maxFailedObjects = 1000
 
 // NewBucketSource returns a source reading the flow logs of scopes from
 // bucket through c, keeping checkpoints in st.
@@ -185,12 +206,13 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 	if err != nil {
 		return err
 	}
-	mem := s.scopeMemory(sc)
+	mem := s.scopeMemory(sc, cp.failed)
 	cutoff := cp.since.Add(-s.o.Margin)
 	var (
 		cands   []candidate
 		pending []candidate // waiting for their next try
 		newest  = cp.since
+		listed  = map[string]bool{}
 	)
 	for d := cp.day; !d.After(utcDay(now)); d = d.AddDate(0, 0, 1) {
 		for _, prefix := range dayPrefixes(s.o.Prefix, sc.Account, sc.Region, d) {
@@ -206,6 +228,7 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 				}
 				s.mu.Lock()
 				defer s.mu.Unlock()
+				listed[o.Key] = true
 				if r, ok := mem.recent[o.Key]; ok && r.etag == o.ETag {
 					return
 				}
@@ -214,7 +237,9 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 					case f.gaveUp:
 						return
 					case now.Before(f.next):
-						pending = append(pending, candidate{o, k.day})
+						if f.count < s.o.MaxFailures {
+							pending = append(pending, candidate{o, k.day})
+						}
 						return
 					}
 				}
@@ -225,6 +250,18 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 			}
 		}
 	}
+	// Failed objects the listing did not bring, when their time has come.
+	s.mu.Lock()
+	for key, f := range mem.failures {
+		if f.gaveUp || f.count < s.o.MaxFailures || listed[key] || now.Before(f.next) {
+			continue
+		}
+		if k, ok := parseKey(key); ok {
+			cands = append(cands, candidate{Object{Bucket: s.bucket, Key: key, ETag: f.etag, LastModified: f.lastModified,
+				Account: k.account, Region: k.region}, k.day})
+		}
+	}
+	s.mu.Unlock()
 	slices.SortStableFunc(cands, func(a, b candidate) int {
 		if c := a.obj.LastModified.Compare(b.obj.LastModified); c != 0 {
 			return c
@@ -265,11 +302,13 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 		return ctx.Err()
 	}
 
+	s.mu.Lock()
 	for i, o := range outcomes {
-		if o == retry || o == stopped {
+		if f := mem.failures[cands[i].obj.Key]; (o == retry || o == stopped) && (f == nil || f.count < s.o.MaxFailures) {
 			pending = append(pending, cands[i])
 		}
 	}
+	s.mu.Unlock()
 	next := checkpoint{Day: utcDay(now.Add(-s.o.Lookback)).Format(time.DateOnly), Since: newest}
 	nextDay := utcDay(now.Add(-s.o.Lookback))
 	for _, p := range pending {
@@ -285,6 +324,7 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 	}
 	next.Day = nextDay.Format(time.DateOnly)
 	s.forget(mem, next.Since.Add(-s.o.Margin))
+	next.Failed = s.failedObjects(mem)
 	v, _ := json.Marshal(next)
 	if err := s.state.PutState(ctx, cpKey, v); err != nil {
 		return errors.Join(stopErr, fmt.Errorf("save checkpoint %s: %w", cpKey, err))
@@ -295,6 +335,7 @@ func (s *BucketSource) pollScope(ctx context.Context, sc Scope) error {
 // loadedCheckpoint is a checkpoint as Poll uses it.
 type loadedCheckpoint struct {
 	day, since time.Time
+	failed     []failedObject
 }
 
 func (s *BucketSource) loadCheckpoint(ctx context.Context, key string, now time.Time) (loadedCheckpoint, error) {
@@ -313,18 +354,52 @@ func (s *BucketSource) loadCheckpoint(ctx context.Context, key string, now time.
 	if err != nil {
 		return loadedCheckpoint{}, fmt.Errorf("checkpoint %s: %w", key, err)
 	}
-	return loadedCheckpoint{day: day, since: cp.Since}, nil
+	return loadedCheckpoint{day: day, since: cp.Since, failed: cp.Failed}, nil
 }
 
-func (s *BucketSource) scopeMemory(sc Scope) *scopeMemory {
+// scopeMemory returns what the source remembers of sc; at the first poll
+// of a process, the failed objects of the checkpoint, due at once.
+func (s *BucketSource) scopeMemory(sc Scope, failed []failedObject) *scopeMemory {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.memory[sc]
 	if m == nil {
 		m = &scopeMemory{failures: map[string]*failure{}, recent: map[string]recentObject{}}
+		for _, f := range failed {
+			m.failures[f.Key] = &failure{etag: f.ETag, lastModified: f.LastModified, count: max(f.Failures, s.o.MaxFailures)}
+		}
 		s.memory[sc] = m
 	}
 	return m
+}
+
+// failedObjects are the objects marked failed, oldest first, at most
+// maxFailedObjects (the newest).
+func (s *BucketSource) failedObjects(mem *scopeMemory) []failedObject {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []failedObject
+	for key, f := range mem.failures {
+		if !f.gaveUp && f.count >= s.o.MaxFailures {
+			out = append(out, failedObject{Key: key, ETag: f.etag, LastModified: f.lastModified, Failures: f.count})
+		}
+	}
+	slices.SortFunc(out, func(a, b failedObject) int {
+		if c := a.LastModified.Compare(b.LastModified); c != 0 {
+			return c
+		}
+		if a.Key < b.Key {
+			return -1
+		}
+		return 1
+	})
+	if len(out) > maxFailedObjects {
+		for _, f := range out[:len(out)-maxFailedObjects] {
+			delete(mem.failures, f.Key)
+		}
+		out = out[len(out)-maxFailedObjects:]
+	}
+	return out
 }
 
 // forget drops what the checkpoint now covers: objects last modified
@@ -395,7 +470,11 @@ func (s *BucketSource) object(ctx context.Context, mem *scopeMemory, obj Object,
 		return stopped, nil
 	case err == nil:
 	case apiCode(err) == "NoSuchKey":
-		return handled, nil // deleted since it was listed: by another reader, or a human
+		// Deleted since it was listed: by another reader, or a human.
+		s.mu.Lock()
+		delete(mem.failures, obj.Key)
+		s.mu.Unlock()
+		return handled, nil
 	case isDenied(err), apiCode(err) == "NoSuchBucket":
 		s.Report(Problem{Category: LogDownload, Severity: SeverityError, Bucket: s.bucket,
 			Detail: "get " + obj.Key + ": " + errDetail(err)})
@@ -442,8 +521,8 @@ func (s *BucketSource) remember(mem *scopeMemory, obj Object) {
 	mem.recent[obj.Key] = recentObject{etag: obj.ETag, lastModified: obj.LastModified}
 }
 
-// fail counts a failure that retrying may fix; after MaxFailures it gives
-// up.
+// fail counts a failure that retrying may fix; after MaxFailures the
+// object is marked failed and tried again every MaxBackoff.
 func (s *BucketSource) fail(mem *scopeMemory, obj Object, now time.Time, c Category, err error) outcome {
 	s.mu.Lock()
 	f := mem.failures[obj.Key]
@@ -454,17 +533,21 @@ func (s *BucketSource) fail(mem *scopeMemory, obj Object, now time.Time, c Categ
 	f.count++
 	n := f.count
 	wait := s.o.MaxBackoff
-	if n < 30 && s.o.Interval<<(n-1) < wait {
+	if n < s.o.MaxFailures && n < 30 && s.o.Interval<<(n-1) < wait {
 		wait = s.o.Interval << (n - 1)
 	}
 	f.next = now.Add(wait)
 	s.mu.Unlock()
+	p := Problem{Category: c, Severity: SeverityWarning, Bucket: obj.Bucket, Key: obj.Key,
+		Detail: fmt.Sprintf("failed (%d of %d tries), tried again after %s: %v", n, s.o.MaxFailures, wait, errDetail(err))}
 	if n >= s.o.MaxFailures {
-		return s.giveUp(mem, obj, Problem{Category: c, Severity: SeverityError,
-			Detail: fmt.Sprintf("failed %d times, given up: %v", n, errDetail(err))})
+		p.Severity = SeverityError
+		p.Detail = fmt.Sprintf("failed %d times, marked failed, tried again every %s: %v", n, wait, errDetail(err))
+		if n == s.o.MaxFailures {
+			s.update(func(st *Status) { st.Failed++ })
+		}
 	}
-	s.Report(Problem{Category: c, Severity: SeverityWarning, Bucket: obj.Bucket, Key: obj.Key,
-		Detail: fmt.Sprintf("failed (%d of %d tries), retried after %s: %v", n, s.o.MaxFailures, wait, errDetail(err))})
+	s.Report(p)
 	return retry
 }
 
@@ -511,4 +594,3 @@ func deleteObject(ctx context.Context, c objectDeleter, obj Object) error {
 	_, err := c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key)})
 	return err
 }
-

@@ -339,16 +339,38 @@ func TestBucketSource(t *testing.T) {
 		}
 		st := s.Status()
 		p, ok := problem(st, LogDownload, keyA1)
-		if !ok || p.Severity != SeverityError || p.Count != 3 || !strings.Contains(p.Detail, "given up") || st.Failed != 1 {
+		if !ok || p.Severity != SeverityError || p.Count != 3 || !strings.Contains(p.Detail, "marked failed") || st.Failed != 1 {
 			t.Errorf("after 3 failures: problem %+v, status failed %d", p, st.Failed)
 		}
-		e.clock.add(2 * time.Hour)
+		// A failed object no longer holds the checkpoint back: it is
+		// listed in it, and tried again every MaxBackoff.
+		cp := e.checkpoint(acct1, region1)
+		if len(cp.Failed) != 1 || cp.Failed[0].Key != keyA1 || cp.Failed[0].Failures != 3 {
+			t.Errorf("checkpoint %+v", cp)
+		}
+		e.clock.add(30 * time.Minute)
 		e.poll(s)
 		if g := gets(); g != 0 {
-			t.Errorf("retried after giving up: %d gets", g)
+			t.Errorf("failed object tried again within MaxBackoff: %d gets", g)
 		}
-		if d := cmp.Diff([]string{keyA1}, e.keys()); d != "" {
-			t.Errorf("keys left (-want +got):\n%s", d)
+		e.clock.add(8 * time.Hour) // 22 November is no longer listed
+		e.poll(s)
+		if g := gets(); g != 1 {
+			t.Errorf("failed object after MaxBackoff: %d gets, want 1", g)
+		}
+		if cp := e.checkpoint(acct1, region1); cp.Day != "2026-11-23" || len(cp.Failed) != 1 {
+			t.Errorf("checkpoint %+v", cp)
+		}
+		// A restart tries it at once, and once committed it is deleted.
+		delete(e.h.fail, keyA1)
+		e.h.take()
+		s = e.source(Options{Delete: true, MaxFailures: 3, Interval: time.Minute})
+		e.poll(s)
+		if handled, _ := e.h.take(); !slices.Equal(handled, []string{keyA1}) {
+			t.Errorf("after restart: handled %v", handled)
+		}
+		if cp := e.checkpoint(acct1, region1); len(cp.Failed) != 0 || len(e.keys()) != 0 {
+			t.Errorf("checkpoint %+v, keys left %v", cp, e.keys())
 		}
 	})
 
