@@ -89,3 +89,11 @@ func TestDayPrefixes(t *testing.T) {
 		}
 	}
 }
+
+func TestOptionsPrefix(t *testing.T) {
+	for in, want := range map[string]string{"": "", "vpc": "vpc/", "vpc/": "vpc/", "a/b": "a/b/"} {
+		if got := (Options{Prefix: in}).withDefaults().Prefix; got != want {
+			t.Errorf("Prefix %q becomes %q, want %q", in, got, want)
+		}
+	}
+}

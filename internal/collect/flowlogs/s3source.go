@@ -452,6 +452,11 @@ func (s *BucketSource) list(ctx context.Context, prefix string, fn func(Object, 
 func (s *BucketSource) object(ctx context.Context, mem *scopeMemory, obj Object, now time.Time) (outcome, error) {
 	done, err := s.h.Done(ctx, obj)
 	if err != nil {
+		if ctx.Err() != nil {
+			return stopped, nil
+		}
+		s.Report(Problem{Category: LogDownload, Severity: SeverityError, Bucket: s.bucket,
+			Detail: "check whether " + obj.Key + " was committed: " + err.Error()})
 		return stopped, fmt.Errorf("check %s: %w", obj.Key, err)
 	}
 	if done {

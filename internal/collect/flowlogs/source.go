@@ -63,7 +63,7 @@ type Options struct {
 	// (default 2); memory is bounded by Concurrency × MaxObjectSize.
 	Concurrency int
 	// Prefix is the user prefix of the flow log's destination, before
-	// "AWSLogs/" (e.g. "vpc/"); "" for none. BucketSource only.
+	// "AWSLogs/" ("vpc" or "vpc/"); "" for none. BucketSource only.
 	Prefix string
 	// Lookback is how long after its day ended (UTC, by key date) an object
 	// is still found by BucketSource (default 6 h): see BucketSource.
@@ -128,6 +128,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WaitSeconds <= 0 {
 		o.WaitSeconds = DefaultWaitSeconds
+	}
+	if o.Prefix != "" && !strings.HasSuffix(o.Prefix, "/") {
+		o.Prefix += "/" // AWS's destination "bucket/vpc" writes under vpc/AWSLogs/
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
