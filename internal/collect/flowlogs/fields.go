@@ -4,6 +4,11 @@
 // line or by the flow log's LogFormat (Reader); or Parquet
 // (ParquetReader). Parsing text allocates nothing per record: a Record is
 // reused, and its text fields are slices of the line they came from.
+//
+// It also finds the objects: BucketSource lists a flow-log bucket day by
+// day from a persisted checkpoint, QueueSource follows S3 notifications
+// through SQS; both hand each object to a Handler and delete nothing
+// before it was committed.
 package flowlogs
 
 // Field is one field AWS defines for flow-log records. The zero value,
