@@ -159,7 +159,7 @@ func SampleEstate() Estate {
 						},
 					},
 					{Name: "staging", CIDR: "10.1.0.0/16", Tags: map[string]string{"team": "platform", "stage": "staging"}},
-				}, Services: []Seeder{SeedVPCExtras, SeedLoadBalancers, Serverless, SeedDatabases, SeedDynamoDB, SeedMessaging, SeedECS, SeedEKS, SeedStacks}},
+				}, Services: []Seeder{SeedVPCExtras, SeedLoadBalancers, Serverless, SeedDatabases, SeedDynamoDB, SeedMessaging, SeedECS, SeedEKS, SeedStacks, SeedFlowLogs}},
 				{Name: "us-east-1", VPCs: []VPC{{
 					Name: "edge", CIDR: "10.10.0.0/16",
 					SecurityGroups: []SecurityGroup{

@@ -91,6 +91,6 @@ func summary(e awstest.Estate) string {
 		}
 	}
 	return fmt.Sprintf("%d accounts, %d account-regions, %d vpcs, %d subnets, %d security groups, %d instances, %d buckets"+
-		" and %d service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS...)",
+		" and %d service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS, flow logs...)",
 		len(e.Accounts), regions, vpcs, subnets, groups, instances, buckets, seeders)
 }

@@ -16,7 +16,7 @@ func TestRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "seeded 2 accounts, 3 account-regions, 4 vpcs, 4 subnets, 6 security groups, 5 instances, 5 buckets" +
-		" and 14 service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS...) into " + m.URL
+		" and 15 service seeders (load balancers, databases, queues, functions, APIs, stacks, DNS, flow logs...) into " + m.URL
 	if !strings.HasPrefix(out.String(), want) || strings.Count(out.String(), "\n") != 1 {
 		t.Errorf("summary = %q, want one line starting %q", out.String(), want)
 	}
