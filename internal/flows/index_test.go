@@ -130,7 +130,7 @@ func TestIndexReuse(t *testing.T) {
 		{t0.Add(-24 * time.Hour), "i-a"}, // older than what skymap saw: the first owner
 		{t0, "i-a"},
 		{t1.Add(-time.Second), "i-a"},
-		{t1, "i-b"},                   // gap: A was seen gone, B existed before it was seen
+		{t1, "i-b"}, // gap: A was seen gone, B existed before it was seen
 		{t2, "i-b"},
 		{t2.Add(48 * time.Hour), "i-b"},
 	} {
