@@ -180,7 +180,31 @@ func (x *Index) Interface(eni string, t time.Time) (vpc, owner string, ok bool) 
 
 // lookup is Lookup with the VPC's number (0 for unknown) and unix seconds.
 func (s *snapshot) lookup(vpc uint32, addr netip.Addr, t int64) string {
+	o, _, _ := s.lookupSpan(vpc, addr, t)
+	return o
+}
+
+// lookupSpan is lookup that also returns the times [lo, hi) around t
+// over which the answer is the same: between the interval bounds of addr
+// nearest to t.
+func (s *snapshot) lookupSpan(vpc uint32, addr netip.Addr, t int64) (owner string, lo, hi int64) {
 	ivs := s.addrs[shardOf(addr)][addr]
+	lo, hi = math.MinInt64, math.MaxInt64
+	for _, iv := range ivs {
+		for _, b := range [2]int64{iv.from, iv.to} {
+			if b <= t {
+				lo = max(lo, b)
+			} else {
+				hi = min(hi, b)
+			}
+		}
+	}
+	return s.resolveAny(ivs, vpc, t), lo, hi
+}
+
+// resolveAny resolves the intervals of an address in vpc (0: unknown),
+// falling back to its one owner across VPCs (see Lookup).
+func (s *snapshot) resolveAny(ivs []interval, vpc uint32, t int64) string {
 	if len(ivs) == 0 {
 		return ""
 	}

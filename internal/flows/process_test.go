@@ -193,6 +193,7 @@ func TestProcessReuse(t *testing.T) {
 		rollup(t1-60, "eni-srv", model.FlowServer, "i-a", "i-srv", "10.0.1.10", "10.0.9.9", 443, true, 100, 0, 1, 0, 1),
 		rollup(t1, "eni-srv", model.FlowServer, "i-b", "i-srv", "10.0.1.10", "10.0.9.9", 443, true, 100, 0, 1, 0, 1),
 	}
+	sortRollups(res.Rollups)
 	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}
@@ -224,6 +225,7 @@ func TestProcessReporter(t *testing.T) {
 	// The first two share a key: one rollup.
 	want = []model.FlowRollup{want[0], want[2]}
 	want[0].BytesToServer, want[0].PacketsToServer, want[0].Records = 10, 1, 2
+	sortRollups(res.Rollups)
 	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}

@@ -9,9 +9,14 @@ import (
 	"github.com/skymap/skymap/internal/model"
 )
 
-// run is the state of one Process call, pooled with its maps so that
+// run is the state of one Process call, pooled with its tables so that
 // adding a record allocates nothing once the interfaces, addresses and
 // conversations of an object have been seen.
+//
+// The hot path touches small tables: addresses are resolved once per
+// object into endpoints (an owner and an address, numbered), and a
+// rollup is keyed by 20 bytes of numbers; the strings of FlowRollup are
+// filled in at the end.
 type run struct {
 	snap     *snapshot
 	accounts map[string]bool // monitored; nil: all
@@ -24,14 +29,23 @@ type run struct {
 
 	// ifaces interns (account, interface-id) for this call: the index
 	// snapshot may differ from the last call's.
-	ifaces  map[string]int32
+	ifaces  map[string]uint32
 	ifList  []ifaceRun
 	keyBuf  []byte
+	lastKey []byte // keyBuf of the last record, whose interface is lastIf
+	lastIf  uint32
 	strings map[string]string     // interned texts, kept across calls
 	hosts   map[netip.Addr]string // urn:host:/<ip>, kept across calls
 
-	rollups map[rollupKey]int32
-	out     []model.FlowRollup
+	// Addresses resolved in this call: (vpc, IPv4) packed, or (vpc,
+	// address), to the endpoint valid over a time span.
+	v4   map[uint64]addrSlot
+	v6   map[addrKey]addrSlot
+	eps  []endpoint
+	agg  uint32 // the endpoint of aggregated public traffic, 0 when not made yet
+	drop uint32 // the endpoint of dropped public traffic, 0 when not made yet
+
+	rollups rollupTable
 }
 
 // ifaceRun is one reporting interface of an object.
@@ -42,18 +56,39 @@ type ifaceRun struct {
 	vpc         uint32
 }
 
-// rollupKey is what a rollup is per.
+// endpoint is one side of conversations: a component id or urn:host:/
+// and the address as rolled up. drop marks public traffic to be dropped.
+type endpoint struct {
+	id   string
+	addr netip.Addr
+	drop bool
+}
+
+type addrKey struct {
+	vpc  uint32
+	addr netip.Addr
+}
+
+// addrSlot is an address's endpoint for record times in [lo, hi).
+type addrSlot struct {
+	ep     uint32
+	lo, hi int64
+}
+
+// rollupKey is what a rollup is per, in numbers.
 type rollupKey struct {
-	minute         int64
-	iface          int32 // in run.ifList
-	client, server string
-	clientAddr     netip.Addr
-	serverAddr     netip.Addr
+	minute         uint32 // unix minutes
+	iface          uint32 // in run.ifList
+	client, server uint32 // in run.eps
 	serverPort     uint16
 	protocol       uint8
-	accepted       bool
-	reporter       model.FlowSide
+	flags          uint8 // keyAccepted, keyServerReports
 }
+
+const (
+	keyAccepted      = 1
+	keyServerReports = 2
+)
 
 // Bounds on what a run keeps across calls.
 const (
@@ -63,10 +98,11 @@ const (
 
 func newRun() *run {
 	return &run{
-		ifaces:  map[string]int32{},
+		ifaces:  map[string]uint32{},
 		strings: map[string]string{},
 		hosts:   map[netip.Addr]string{},
-		rollups: map[rollupKey]int32{},
+		v4:      map[uint64]addrSlot{},
+		v6:      map[addrKey]addrSlot{},
 	}
 }
 
@@ -76,8 +112,11 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	r.accounts, r.public, r.account, r.region = p.accounts, p.public, obj.Account, obj.Region
 	clear(r.ifaces)
 	r.ifList = r.ifList[:0]
-	clear(r.rollups)
-	r.out = r.out[:0]
+	r.lastKey = nil
+	clear(r.v4)
+	clear(r.v6)
+	r.eps = append(r.eps[:0], endpoint{}) // 0 is "none"
+	r.agg, r.drop = 0, 0
 	if len(r.strings) > maxInterned {
 		clear(r.strings)
 	}
@@ -86,13 +125,42 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	}
 }
 
-// finish returns the rollups, in the order their first record came.
+// finish returns the rollups, in no particular order, and empties the
+// table for the next object.
 func (r *run) finish() []model.FlowRollup {
-	if len(r.out) == 0 {
+	r.rollups.flush()
+	if r.rollups.n == 0 {
+		r.rollups.each(func(*rollupSlot) {})
 		return nil
 	}
-	out := make([]model.FlowRollup, len(r.out))
-	copy(out, r.out)
+	out := make([]model.FlowRollup, 0, r.rollups.n)
+	r.rollups.each(func(a *rollupSlot) {
+		f := &r.ifList[a.key.iface]
+		c, s := &r.eps[a.key.client], &r.eps[a.key.server]
+		o := model.FlowRollup{
+			Minute:          time.Unix(int64(a.key.minute)*60, 0).UTC(),
+			Account:         f.account,
+			Region:          r.region,
+			Interface:       f.id,
+			Reporter:        model.FlowClient,
+			Client:          c.id,
+			Server:          s.id,
+			ClientAddr:      c.addr,
+			ServerAddr:      s.addr,
+			ServerPort:      a.key.serverPort,
+			Protocol:        a.key.protocol,
+			Accepted:        a.key.flags&keyAccepted != 0,
+			BytesToServer:   a.bytesToServer,
+			BytesToClient:   a.bytesToClient,
+			PacketsToServer: a.packetsToServer,
+			PacketsToClient: a.packetsToClient,
+			Records:         a.records,
+		}
+		if a.key.flags&keyServerReports != 0 {
+			o.Reporter = model.FlowServer
+		}
+		out = append(out, o)
+	})
 	return out
 }
 
@@ -109,27 +177,32 @@ func (r *run) intern(b []byte) string {
 // iface returns the number of the record's reporting interface: its
 // interface-id (tgw-attachment-id for Transit Gateway flow logs) in its
 // account.
-func (r *run) iface(rec *flowlogs.Record) int32 {
+func (r *run) iface(rec *flowlogs.Record) uint32 {
 	acct := rec.Text(flowlogs.FieldAccountID)
 	id := rec.Text(flowlogs.FieldInterfaceID)
 	if id == nil {
 		id = rec.Text(flowlogs.FieldTGWAttachmentID)
 	}
 	r.keyBuf = append(append(append(r.keyBuf[:0], acct...), ' '), id...)
-	if i, ok := r.ifaces[string(r.keyBuf)]; ok {
-		return i
+	if r.lastKey != nil && bytes.Equal(r.keyBuf, r.lastKey) {
+		return r.lastIf
 	}
-	f := ifaceRun{id: r.intern(id), account: r.account}
-	if acct != nil {
-		f.account = r.intern(acct)
+	i, ok := r.ifaces[string(r.keyBuf)]
+	if !ok {
+		f := ifaceRun{id: r.intern(id), account: r.account}
+		if acct != nil {
+			f.account = r.intern(acct)
+		}
+		f.monitored = r.accounts == nil || r.accounts[f.account]
+		if f.info = r.snap.eni(f.id); f.info != nil {
+			f.vpc = f.info.vpc
+		}
+		r.ifList = append(r.ifList, f)
+		i = uint32(len(r.ifList) - 1)
+		r.ifaces[r.intern(r.keyBuf)] = i // interned: no string made per object
 	}
-	f.monitored = r.accounts == nil || r.accounts[f.account]
-	if f.info = r.snap.eni(f.id); f.info != nil {
-		f.vpc = f.info.vpc
-	}
-	r.ifList = append(r.ifList, f)
-	i := int32(len(r.ifList) - 1)
-	r.ifaces[string(r.keyBuf)] = i
+	r.lastKey = append(r.lastKey[:0], r.keyBuf...)
+	r.lastIf = i
 	return i
 }
 
@@ -148,26 +221,66 @@ func (r *run) host(a netip.Addr) string {
 	return s
 }
 
-// endpoint attributes address a at t: its owner, else urn:host:/<a> for a
-// private address, else what the public policy says. ok is false when
-// the record is to be dropped.
-func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) (id string, addr netip.Addr, ok bool) {
+// endpoint returns the endpoint of address a at t (0 for none), resolved
+// once per object and time span.
+func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
 	if !a.IsValid() {
-		return "", a, false
+		return 0
 	}
-	if o := r.snap.lookup(vpc, a, t); o != "" {
-		return o, a, true
+	var k4 uint64
+	var k6 addrKey
+	var slot addrSlot
+	var ok bool
+	if a.Is4() {
+		b := a.As4()
+		k4 = uint64(vpc)<<32 | uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+		slot, ok = r.v4[k4]
+	} else {
+		k6 = addrKey{vpc, a}
+		slot, ok = r.v6[k6]
 	}
-	if isPrivate(a) {
-		return r.host(a), a, true
+	if ok && slot.lo <= t && t < slot.hi {
+		return slot.ep
 	}
-	switch r.public {
-	case PublicAggregate:
-		return model.PublicAggregate, netip.Addr{}, true
-	case PublicDrop:
-		return "", a, false
+	owner, lo, hi := r.snap.lookupSpan(vpc, a, t)
+	ep := r.newEndpoint(owner, a)
+	if ok && r.eps[slot.ep] == r.eps[ep] && ep == uint32(len(r.eps)-1) {
+		// The same as before, over another span: keep one endpoint.
+		r.eps = r.eps[:ep]
+		ep = slot.ep
 	}
-	return r.host(a), a, true
+	slot = addrSlot{ep: ep, lo: lo, hi: hi}
+	if a.Is4() {
+		r.v4[k4] = slot
+	} else {
+		r.v6[k6] = slot
+	}
+	return ep
+}
+
+// newEndpoint returns the endpoint of a owned by owner: the owner, else
+// urn:host:/<a> for a private address, else what the public policy says.
+func (r *run) newEndpoint(owner string, a netip.Addr) uint32 {
+	e := endpoint{id: owner, addr: a}
+	switch {
+	case owner != "":
+	case isPrivate(a) || r.public == PublicKeep:
+		e.id = r.host(a)
+	case r.public == PublicAggregate:
+		if r.agg == 0 {
+			r.eps = append(r.eps, endpoint{id: model.PublicAggregate})
+			r.agg = uint32(len(r.eps) - 1)
+		}
+		return r.agg
+	default:
+		if r.drop == 0 {
+			r.eps = append(r.eps, endpoint{drop: true})
+			r.drop = uint32(len(r.eps) - 1)
+		}
+		return r.drop
+	}
+	r.eps = append(r.eps, e)
+	return uint32(len(r.eps) - 1)
 }
 
 // add rolls up one OK record.
@@ -188,67 +301,39 @@ func (r *run) add(rec *flowlogs.Record, res *Result) {
 			vpc = r.snap.vpcs[string(b)]
 		}
 	}
-	src, srcAddr, ok1 := r.endpoint(vpc, rec.SrcAddr, t)
-	dst, dstAddr, ok2 := r.endpoint(vpc, rec.DstAddr, t)
-	if !ok1 || !ok2 {
+	src := r.endpoint(vpc, rec.SrcAddr, t)
+	dst := r.endpoint(vpc, rec.DstAddr, t)
+	if src == 0 || dst == 0 || r.eps[src].drop || r.eps[dst].drop {
 		res.Dropped++
 		return
 	}
 	srcClient, port := Roles(rec.Protocol, rec.SrcPort, rec.DstPort,
 		rec.Has(flowlogs.FieldSrcPort) && rec.Has(flowlogs.FieldDstPort), rec.TCPFlags)
 	k := rollupKey{
-		minute:     t - t%60,
+		minute:     uint32(t / 60),
 		iface:      fi,
 		serverPort: port,
 		protocol:   rec.Protocol,
-		accepted:   rec.Action != flowlogs.ActionReject,
+		client:     src,
+		server:     dst,
 	}
-	srcReports := r.srcReports(f, rec, src, dst, t)
-	if srcClient {
-		k.client, k.clientAddr, k.server, k.serverAddr = src, srcAddr, dst, dstAddr
-	} else {
-		k.client, k.clientAddr, k.server, k.serverAddr = dst, dstAddr, src, srcAddr
+	if !srcClient {
+		k.client, k.server = dst, src
 	}
-	if srcReports == srcClient {
-		k.reporter = model.FlowClient
-	} else {
-		k.reporter = model.FlowServer
+	if rec.Action != flowlogs.ActionReject {
+		k.flags |= keyAccepted
 	}
-	i, ok := r.rollups[k]
-	if !ok {
-		i = int32(len(r.out))
-		r.out = append(r.out, model.FlowRollup{
-			Minute:     time.Unix(k.minute, 0).UTC(),
-			Account:    f.account,
-			Region:     r.region,
-			Interface:  f.id,
-			Reporter:   k.reporter,
-			Client:     k.client,
-			Server:     k.server,
-			ClientAddr: k.clientAddr,
-			ServerAddr: k.serverAddr,
-			ServerPort: k.serverPort,
-			Protocol:   k.protocol,
-			Accepted:   k.accepted,
-		})
-		r.rollups[k] = i
+	if r.srcReports(f, rec, src, dst, t) != srcClient {
+		k.flags |= keyServerReports
 	}
-	o := &r.out[i]
-	if srcClient {
-		o.BytesToServer += rec.Bytes
-		o.PacketsToServer += rec.Packets
-	} else {
-		o.BytesToClient += rec.Bytes
-		o.PacketsToClient += rec.Packets
-	}
-	o.Records++
+	r.rollups.add(k, srcClient, rec.Bytes, rec.Packets)
 }
 
 // srcReports tells whether the record's source is on the reporting
 // interface's side: the side whose address is one of the interface's;
 // else the flow direction (egress: the source); else the side owned by
 // the interface's owner; else the source.
-func (r *run) srcReports(f *ifaceRun, rec *flowlogs.Record, src, dst string, t int64) bool {
+func (r *run) srcReports(f *ifaceRun, rec *flowlogs.Record, src, dst uint32, t int64) bool {
 	if n := f.info; n != nil {
 		for _, a := range n.addrs {
 			if a == rec.SrcAddr {
@@ -266,7 +351,7 @@ func (r *run) srcReports(f *ifaceRun, rec *flowlogs.Record, src, dst string, t i
 		return false
 	}
 	if n := f.info; n != nil {
-		if o := r.snap.ifaceOwner(n, t); o == dst && o != src {
+		if o := r.snap.ifaceOwner(n, t); o == r.eps[dst].id && o != r.eps[src].id {
 			return false
 		}
 	}
