@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/skymap/skymap/internal/collect/flowlogs"
+	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
 
@@ -101,17 +101,43 @@ type Result struct {
 
 // Processor reads flow-log objects and rolls their records up into
 // traffic between components. It is safe for concurrent use: each
-// Process call uses its own state, taken from a pool.
+// Process call uses its own state, taken from a free list.
 type Processor struct {
 	index    *Index
 	accounts map[string]bool
 	public   PublicPolicy
-	runs     sync.Pool // of *run
+	// runs and released keep what calls can reuse: runs their tables,
+	// released the rollup slices given back by Release. Free lists, not
+	// sync.Pools: a pool forgets at every other garbage collection, and
+	// an object's processing sees several, each forgetting tens of
+	// megabytes that the next call would take again.
+	runs     chan *run
+	released chan []model.FlowRollup
+}
+
+// maxFree is how many runs and released slices a Processor keeps.
+const maxFree = 8
+
+// Release hands back res's rollups once they are committed, for the next
+// Process call to reuse their memory: an object's rollups are about as
+// many as its records, some 200 bytes each, and taking fresh memory for
+// them costs more than filling it. res must not be used after. Calling
+// Release is optional.
+func (p *Processor) Release(res *Result) {
+	if res == nil || cap(res.Rollups) == 0 {
+		return
+	}
+	select {
+	case p.released <- res.Rollups[:0]:
+	default:
+	}
+	res.Rollups = nil
 }
 
 // NewProcessor returns a Processor attributing addresses with index.
 func NewProcessor(index *Index, opts Options) *Processor {
-	p := &Processor{index: index, public: opts.Public}
+	p := &Processor{index: index, public: opts.Public,
+		runs: make(chan *run, maxFree), released: make(chan []model.FlowRollup, maxFree)}
 	if len(opts.Accounts) > 0 {
 		p.accounts = make(map[string]bool, len(opts.Accounts))
 		for _, a := range opts.Accounts {
@@ -150,11 +176,18 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 		Bucket: obj.Bucket, Key: obj.Key, ETag: obj.ETag,
 		Account: obj.Account, Region: obj.Region, Body: body,
 	}}
-	r, _ := p.runs.Get().(*run)
-	if r == nil {
+	var r *run
+	select {
+	case r = <-p.runs:
+	default:
 		r = newRun()
 	}
-	defer p.runs.Put(r)
+	defer func() {
+		select {
+		case p.runs <- r:
+		default:
+		}
+	}()
 	r.begin(p, obj)
 
 	var recs records
@@ -232,7 +265,12 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 	if end != 0 {
 		res.End = time.Unix(end, 0).UTC()
 	}
-	res.Rollups = r.finish()
+	var out []model.FlowRollup
+	select {
+	case out = <-p.released:
+	default:
+	}
+	res.Rollups = r.finish(out)
 	if err != nil && res.Records == 0 && !errors.Is(err, flowlogs.ErrCorrupt) {
 		return nil, err
 	}

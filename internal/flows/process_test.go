@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -360,4 +361,29 @@ func TestParsePublicPolicy(t *testing.T) {
 	if _, err := ParsePublicPolicy("some"); err == nil {
 		t.Error("ParsePublicPolicy accepted some")
 	}
+}
+
+// TestProcessConcurrent processes objects from several goroutines while
+// the index changes (run with -race): every call sees one snapshot.
+func TestProcessConcurrent(t *testing.T) {
+	x := NewIndex(estate(), time.Unix(m0, 0))
+	p := NewProcessor(x, Options{Accounts: []string{acct}})
+	body := gzipped(t, objectText())
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				res, err := p.Process(context.Background(), ObjectMeta{Account: acct, Region: region}, body)
+				if err != nil || res.Records != 13 || len(res.Rollups) != 6 {
+					t.Errorf("Process: %v, %+v", err, res)
+					return
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		c := testInstance(fmt.Sprintf("i-%d", i), "vpc-1", fmt.Sprintf("10.0.50.%d", i+1))
+		x.Update(nil, &c, time.Unix(m0, 0))
+	}
+	wg.Wait()
 }

@@ -41,9 +41,7 @@ type run struct {
 	// address), to the endpoint valid over a time span.
 	v4   map[uint64]addrSlot
 	v6   map[addrKey]addrSlot
-	eps  []endpoint
-	agg  uint32 // the endpoint of aggregated public traffic, 0 when not made yet
-	drop uint32 // the endpoint of dropped public traffic, 0 when not made yet
+	eps []endpoint // from 0: epNone, epDrop, epAggregate, then one per (address, owner)
 
 	rollups rollupTable
 }
@@ -57,17 +55,23 @@ type ifaceRun struct {
 }
 
 // endpoint is one side of conversations: a component id or urn:host:/
-// and the address as rolled up. drop marks public traffic to be dropped.
+// and the address as rolled up.
 type endpoint struct {
 	id   string
 	addr netip.Addr
-	drop bool
 }
 
 type addrKey struct {
 	vpc  uint32
 	addr netip.Addr
 }
+
+// The endpoints every run has.
+const (
+	epNone      = 0 // no address
+	epDrop      = 1 // public traffic under PublicDrop
+	epAggregate = 2 // public traffic under PublicAggregate
+)
 
 // addrSlot is an address's endpoint for record times in [lo, hi).
 type addrSlot struct {
@@ -115,8 +119,7 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	r.lastKey = nil
 	clear(r.v4)
 	clear(r.v6)
-	r.eps = append(r.eps[:0], endpoint{}) // 0 is "none"
-	r.agg, r.drop = 0, 0
+	r.eps = append(r.eps[:0], endpoint{}, endpoint{}, endpoint{id: model.PublicAggregate})
 	if len(r.strings) > maxInterned {
 		clear(r.strings)
 	}
@@ -125,15 +128,18 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	}
 }
 
-// finish returns the rollups, in no particular order, and empties the
-// table for the next object.
-func (r *run) finish() []model.FlowRollup {
+// finish returns the rollups, in no particular order, in out (a
+// released slice, or nil), and empties the table for the next object.
+func (r *run) finish(out []model.FlowRollup) []model.FlowRollup {
 	r.rollups.flush()
 	if r.rollups.n == 0 {
 		r.rollups.each(func(*rollupSlot) {})
 		return nil
 	}
-	out := make([]model.FlowRollup, 0, r.rollups.n)
+	if cap(out) < r.rollups.n {
+		out = make([]model.FlowRollup, 0, r.rollups.n)
+	}
+	out = out[:0]
 	r.rollups.each(func(a *rollupSlot) {
 		f := &r.ifList[a.key.iface]
 		c, s := &r.eps[a.key.client], &r.eps[a.key.server]
@@ -221,11 +227,11 @@ func (r *run) host(a netip.Addr) string {
 	return s
 }
 
-// endpoint returns the endpoint of address a at t (0 for none), resolved
-// once per object and time span.
+// endpoint returns the endpoint of address a at t, resolved once per
+// object and time span.
 func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
 	if !a.IsValid() {
-		return 0
+		return epNone
 	}
 	var k4 uint64
 	var k6 addrKey
@@ -244,7 +250,7 @@ func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
 	}
 	owner, lo, hi := r.snap.lookupSpan(vpc, a, t)
 	ep := r.newEndpoint(owner, a)
-	if ok && r.eps[slot.ep] == r.eps[ep] && ep == uint32(len(r.eps)-1) {
+	if ok && ep > epAggregate && r.eps[slot.ep] == r.eps[ep] && ep == uint32(len(r.eps)-1) {
 		// The same as before, over another span: keep one endpoint.
 		r.eps = r.eps[:ep]
 		ep = slot.ep
@@ -267,17 +273,9 @@ func (r *run) newEndpoint(owner string, a netip.Addr) uint32 {
 	case isPrivate(a) || r.public == PublicKeep:
 		e.id = r.host(a)
 	case r.public == PublicAggregate:
-		if r.agg == 0 {
-			r.eps = append(r.eps, endpoint{id: model.PublicAggregate})
-			r.agg = uint32(len(r.eps) - 1)
-		}
-		return r.agg
+		return epAggregate
 	default:
-		if r.drop == 0 {
-			r.eps = append(r.eps, endpoint{drop: true})
-			r.drop = uint32(len(r.eps) - 1)
-		}
-		return r.drop
+		return epDrop
 	}
 	r.eps = append(r.eps, e)
 	return uint32(len(r.eps) - 1)
@@ -303,7 +301,7 @@ func (r *run) add(rec *flowlogs.Record, res *Result) {
 	}
 	src := r.endpoint(vpc, rec.SrcAddr, t)
 	dst := r.endpoint(vpc, rec.DstAddr, t)
-	if src == 0 || dst == 0 || r.eps[src].drop || r.eps[dst].drop {
+	if src <= epDrop || dst <= epDrop {
 		res.Dropped++
 		return
 	}

@@ -133,12 +133,11 @@ func (t *rollupTable) each(f func(*rollupSlot)) {
 	for i := range t.slots {
 		if t.slots[i].key.flags != 0 {
 			f(&t.slots[i])
+			t.slots[i] = rollupSlot{}
 		}
 	}
 	if len(t.slots) > minTableSize && t.n*16 < len(t.slots) {
 		t.slots = nil
-	} else {
-		clear(t.slots)
 	}
 	t.n = 0
 }
