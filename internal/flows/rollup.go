@@ -39,8 +39,8 @@ type run struct {
 
 	// Addresses resolved in this call: (vpc, IPv4) packed, or (vpc,
 	// address), to the endpoint valid over a time span.
-	v4   map[uint64]addrSlot
-	v6   map[addrKey]addrSlot
+	v4  map[uint64]addrSlot
+	v6  map[addrKey]addrSlot
 	eps []endpoint // from 0: epNone, epDrop, epAggregate, then one per (address, owner)
 
 	rollups rollupTable
