@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -210,7 +211,9 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 		var err error
 		if format, err = r.rd.ReadHeader(); err != nil {
 			if errors.Is(err, flowlogs.ErrCorrupt) {
-				res.Malformed, res.LineErrors = recs.Malformed()
+				var lineErrs []flowlogs.LineError
+				res.Malformed, lineErrs = recs.Malformed()
+				res.LineErrors = slices.Clone(lineErrs)
 				return res, err
 			}
 			return nil, err
@@ -234,11 +237,11 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 			}
 			format = f
 		}
-		res.Records++
 		if res.Records&(1<<16-1) == 0 && ctx.Err() != nil {
 			err = fmt.Errorf("%s: %w", name, ctx.Err())
 			break
 		}
+		res.Records++
 		if rec.Start != 0 && (start == 0 || rec.Start < start) {
 			start = rec.Start
 		}
@@ -257,8 +260,9 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 	if err == nil {
 		err = recs.Err()
 	}
-	res.Malformed, res.LineErrors = recs.Malformed()
-	res.LineErrors = append([]flowlogs.LineError(nil), res.LineErrors...)
+	var lineErrs []flowlogs.LineError
+	res.Malformed, lineErrs = recs.Malformed()
+	res.LineErrors = slices.Clone(lineErrs) // the reader's, reused by the next call
 	if start != 0 {
 		res.Start = time.Unix(start, 0).UTC()
 	}
