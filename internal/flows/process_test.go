@@ -387,3 +387,22 @@ func TestProcessConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestProcessInterfaceAccounts: an interface id is taken in its account;
+// the same id under an account that is not monitored is filtered.
+func TestProcessInterfaceAccounts(t *testing.T) {
+	x := NewIndex(estate(), time.Unix(m0, 0))
+	text := flowlogstestHeader + "\n" +
+		line("999999999999", "eni-app", "10.0.1.10", "10.0.2.20", 40000, 5432, 6, 1, 10, m0, m0+5, "ACCEPT") + "\n" +
+		line(acct, "eni-app", "10.0.1.10", "10.0.2.20", 40000, 5432, 6, 1, 20, m0, m0+5, "ACCEPT") + "\n" +
+		line("999999999999", "eni-app", "10.0.1.10", "10.0.2.20", 40000, 5432, 6, 1, 10, m0, m0+5, "ACCEPT") + "\n" +
+		line(acct, "eni-app", "10.0.1.10", "10.0.2.20", 40000, 5432, 6, 1, 20, m0, m0+5, "ACCEPT") + "\n"
+	res, err := NewProcessor(x, Options{Accounts: []string{acct}}).Process(context.Background(), ObjectMeta{Account: acct, Region: region}, []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []model.FlowRollup{rollup(m0, "eni-app", model.FlowClient, "i-app", rdsARN, "10.0.1.10", "10.0.2.20", 5432, true, 40, 0, 2, 0, 2)}
+	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" || res.Filtered != 2 {
+		t.Errorf("filtered %d, rollups (-want +got):\n%s", res.Filtered, d)
+	}
+}

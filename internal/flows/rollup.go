@@ -29,11 +29,10 @@ type run struct {
 
 	// ifaces interns (account, interface-id) for this call: the index
 	// snapshot may differ from the last call's.
-	ifaces  map[string]uint32
+	ifaces  map[string]uint32 // by "<account> <interface-id>"
+	byID    map[string]uint32 // by interface-id: the first account's
 	ifList  []ifaceRun
 	keyBuf  []byte
-	lastKey []byte // keyBuf of the last record, whose interface is lastIf
-	lastIf  uint32
 	strings map[string]string     // interned texts, kept across calls
 	hosts   map[netip.Addr]string // urn:host:/<ip>, kept across calls
 
@@ -103,6 +102,7 @@ const (
 func newRun() *run {
 	return &run{
 		ifaces:  map[string]uint32{},
+		byID:    map[string]uint32{},
 		strings: map[string]string{},
 		hosts:   map[netip.Addr]string{},
 		v4:      map[uint64]addrSlot{},
@@ -115,8 +115,8 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	r.snap = p.index.snap.Load()
 	r.accounts, r.public, r.account, r.region = p.accounts, p.public, obj.Account, obj.Region
 	clear(r.ifaces)
+	clear(r.byID)
 	r.ifList = r.ifList[:0]
-	r.lastKey = nil
 	clear(r.v4)
 	clear(r.v6)
 	r.eps = append(r.eps[:0], endpoint{}, endpoint{}, endpoint{id: model.PublicAggregate})
@@ -182,17 +182,20 @@ func (r *run) intern(b []byte) string {
 
 // iface returns the number of the record's reporting interface: its
 // interface-id (tgw-attachment-id for Transit Gateway flow logs) in its
-// account.
+// account. The usual case, an interface seen before in the same account,
+// costs one lookup by the id alone.
 func (r *run) iface(rec *flowlogs.Record) uint32 {
 	acct := rec.Text(flowlogs.FieldAccountID)
 	id := rec.Text(flowlogs.FieldInterfaceID)
 	if id == nil {
 		id = rec.Text(flowlogs.FieldTGWAttachmentID)
 	}
-	r.keyBuf = append(append(append(r.keyBuf[:0], acct...), ' '), id...)
-	if r.lastKey != nil && bytes.Equal(r.keyBuf, r.lastKey) {
-		return r.lastIf
+	if i, ok := r.byID[string(id)]; ok {
+		if f := &r.ifList[i]; acct == nil && f.account == r.account || acct != nil && string(acct) == f.account {
+			return i
+		}
 	}
+	r.keyBuf = append(append(append(r.keyBuf[:0], acct...), ' '), id...)
 	i, ok := r.ifaces[string(r.keyBuf)]
 	if !ok {
 		f := ifaceRun{id: r.intern(id), account: r.account}
@@ -206,9 +209,10 @@ func (r *run) iface(rec *flowlogs.Record) uint32 {
 		r.ifList = append(r.ifList, f)
 		i = uint32(len(r.ifList) - 1)
 		r.ifaces[r.intern(r.keyBuf)] = i // interned: no string made per object
+		if _, ok := r.byID[f.id]; !ok {
+			r.byID[f.id] = i
+		}
 	}
-	r.lastKey = append(r.lastKey[:0], r.keyBuf...)
-	r.lastIf = i
 	return i
 }
 
