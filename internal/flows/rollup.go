@@ -2,6 +2,7 @@ package flows
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 	"time"
 
@@ -51,6 +52,12 @@ type ifaceRun struct {
 	monitored   bool
 	info        *iface // nil when the index does not know it
 	vpc         uint32
+
+	// own is the endpoint of the interface's primary address, on one side
+	// of most of its records, valid over [own.lo, own.hi).
+	own     addrSlot
+	hasOwn  bool
+	primary netip.Addr
 }
 
 // endpoint is one side of conversations: a component id or urn:host:/
@@ -205,6 +212,9 @@ func (r *run) iface(rec *flowlogs.Record) uint32 {
 		f.monitored = r.accounts == nil || r.accounts[f.account]
 		if f.info = r.snap.eni(f.id); f.info != nil {
 			f.vpc = f.info.vpc
+			if len(f.info.addrs) > 0 {
+				f.primary = f.info.addrs[0]
+			}
 		}
 		r.ifList = append(r.ifList, f)
 		i = uint32(len(r.ifList) - 1)
@@ -231,11 +241,24 @@ func (r *run) host(a netip.Addr) string {
 	return s
 }
 
+// sideEndpoint is endpoint for one side of a record of interface f,
+// answered without a lookup when it is f's primary address.
+func (r *run) sideEndpoint(f *ifaceRun, vpc uint32, a netip.Addr, t int64) uint32 {
+	if a != f.primary || !a.IsValid() {
+		return r.endpoint(vpc, a, t).ep
+	}
+	if f.hasOwn && f.own.lo <= t && t < f.own.hi {
+		return f.own.ep
+	}
+	f.own, f.hasOwn = r.endpoint(vpc, a, t), true
+	return f.own.ep
+}
+
 // endpoint returns the endpoint of address a at t, resolved once per
-// object and time span.
-func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
+// object and time span, with that span.
+func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) addrSlot {
 	if !a.IsValid() {
-		return epNone
+		return addrSlot{ep: epNone, lo: math.MinInt64, hi: math.MaxInt64}
 	}
 	var k4 uint64
 	var k6 addrKey
@@ -250,7 +273,7 @@ func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
 		slot, ok = r.v6[k6]
 	}
 	if ok && slot.lo <= t && t < slot.hi {
-		return slot.ep
+		return slot
 	}
 	owner, lo, hi := r.snap.lookupSpan(vpc, a, t)
 	ep := r.newEndpoint(owner, a)
@@ -265,7 +288,7 @@ func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) uint32 {
 	} else {
 		r.v6[k6] = slot
 	}
-	return ep
+	return slot
 }
 
 // newEndpoint returns the endpoint of a owned by owner: the owner, else
@@ -303,8 +326,8 @@ func (r *run) add(rec *flowlogs.Record, res *Result) {
 			vpc = r.snap.vpcs[string(b)]
 		}
 	}
-	src := r.endpoint(vpc, rec.SrcAddr, t)
-	dst := r.endpoint(vpc, rec.DstAddr, t)
+	src := r.sideEndpoint(f, vpc, rec.SrcAddr, t)
+	dst := r.sideEndpoint(f, vpc, rec.DstAddr, t)
 	if src <= epDrop || dst <= epDrop {
 		res.Dropped++
 		return
