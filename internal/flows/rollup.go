@@ -10,9 +10,10 @@ import (
 	"github.com/skymap/skymap/internal/model"
 )
 
-// run is the state of one Process call, pooled with its tables so that
-// adding a record allocates nothing once the interfaces, addresses and
-// conversations of an object have been seen.
+// run is the state of one Process call, kept with its tables on the
+// Processor's free list so that adding a record allocates nothing once
+// the interfaces, addresses and conversations of an object have been
+// seen.
 //
 // The hot path touches small tables: addresses are resolved once per
 // object into endpoints (an owner and an address, numbered), and a
