@@ -39,6 +39,23 @@ type flow struct {
 	reject               bool
 }
 
+// Interface is one network interface of an Estate.
+type Interface struct {
+	ID      string // eni-...
+	Account string
+	Addr    string // its private IPv4 address
+}
+
+// Interfaces returns the estate's network interfaces, so that tests can
+// describe them as the inventory would.
+func (e *Estate) Interfaces() []Interface {
+	out := make([]Interface, len(e.enis))
+	for i, n := range e.enis {
+		out[i] = Interface{ID: n.id, Account: e.accounts[n.account], Addr: string(appendIP(nil, n.ip))}
+	}
+	return out
+}
+
 var serverPorts = []uint16{443, 443, 443, 80, 22, 3306, 5432, 6379, 8080, 9092, 27017}
 
 // NewEstate returns an estate of n interfaces in a few accounts, with

@@ -1,0 +1,385 @@
+package flows
+
+import (
+	"bytes"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/skymap/skymap/internal/collect/flowlogs"
+	"github.com/skymap/skymap/internal/model"
+)
+
+// run is the state of one Process call, kept with its tables on the
+// Processor's free list so that adding a record allocates nothing once
+// the interfaces, addresses and conversations of an object have been
+// seen.
+//
+// The hot path touches small tables: addresses are resolved once per
+// object into endpoints (an owner and an address, numbered), and a
+// rollup is keyed by 20 bytes of numbers; the strings of FlowRollup are
+// filled in at the end.
+type run struct {
+	snap     *snapshot
+	accounts map[string]bool // monitored; nil: all
+	public   PublicPolicy
+	account  string // the object's
+	region   string
+
+	src bytes.Reader
+	rd  *flowlogs.Reader
+
+	// ifaces interns (account, interface-id) for this call: the index
+	// snapshot may differ from the last call's.
+	ifaces  map[string]uint32 // by "<account> <interface-id>"
+	byID    map[string]uint32 // by interface-id: the first account's
+	ifList  []ifaceRun
+	keyBuf  []byte
+	strings map[string]string     // interned texts, kept across calls
+	hosts   map[netip.Addr]string // urn:host:/<ip>, kept across calls
+
+	// Addresses resolved in this call: (vpc, IPv4) packed, or (vpc,
+	// address), to the endpoint valid over a time span.
+	v4  map[uint64]addrSlot
+	v6  map[addrKey]addrSlot
+	eps []endpoint // from 0: epNone, epDrop, epAggregate, then one per (address, owner)
+
+	rollups rollupTable
+}
+
+// ifaceRun is one reporting interface of an object.
+type ifaceRun struct {
+	id, account string
+	monitored   bool
+	info        *iface // nil when the index does not know it
+	vpc         uint32
+
+	// own is the endpoint of the interface's primary address, on one side
+	// of most of its records, valid over [own.lo, own.hi).
+	own     addrSlot
+	hasOwn  bool
+	primary netip.Addr
+}
+
+// endpoint is one side of conversations: a component id or urn:host:/
+// and the address as rolled up.
+type endpoint struct {
+	id   string
+	addr netip.Addr
+}
+
+type addrKey struct {
+	vpc  uint32
+	addr netip.Addr
+}
+
+// The endpoints every run has.
+const (
+	epNone      = 0 // no address
+	epDrop      = 1 // public traffic under PublicDrop
+	epAggregate = 2 // public traffic under PublicAggregate
+)
+
+// addrSlot is an address's endpoint for record times in [lo, hi).
+type addrSlot struct {
+	ep     uint32
+	lo, hi int64
+}
+
+// rollupKey is what a rollup is per, in numbers.
+type rollupKey struct {
+	minute         uint32 // unix minutes
+	iface          uint32 // in run.ifList
+	client, server uint32 // in run.eps
+	serverPort     uint16
+	protocol       uint8
+	flags          uint8 // keyAccepted, keyServerReports
+}
+
+const (
+	keyAccepted      = 1
+	keyServerReports = 2
+)
+
+// Bounds on what a run keeps across calls.
+const (
+	maxInterned = 1 << 16
+	maxHosts    = 1 << 18
+)
+
+func newRun() *run {
+	return &run{
+		ifaces:  map[string]uint32{},
+		byID:    map[string]uint32{},
+		strings: map[string]string{},
+		hosts:   map[netip.Addr]string{},
+		v4:      map[uint64]addrSlot{},
+		v6:      map[addrKey]addrSlot{},
+	}
+}
+
+// begin readies r for an object.
+func (r *run) begin(p *Processor, obj ObjectMeta) {
+	r.snap = p.index.snap.Load()
+	r.accounts, r.public, r.account, r.region = p.accounts, p.public, obj.Account, obj.Region
+	clear(r.ifaces)
+	clear(r.byID)
+	r.ifList = r.ifList[:0]
+	clear(r.v4)
+	clear(r.v6)
+	r.eps = append(r.eps[:0], endpoint{}, endpoint{}, endpoint{id: model.PublicAggregate})
+	if len(r.strings) > maxInterned {
+		clear(r.strings)
+	}
+	if len(r.hosts) > maxHosts {
+		clear(r.hosts)
+	}
+}
+
+// finish returns the rollups, in no particular order, in out (a
+// released slice, or nil), and empties the table for the next object.
+func (r *run) finish(out []model.FlowRollup) []model.FlowRollup {
+	r.rollups.flush()
+	if r.rollups.n == 0 {
+		r.rollups.each(func(*rollupSlot) {})
+		return nil
+	}
+	if cap(out) < r.rollups.n {
+		out = make([]model.FlowRollup, 0, r.rollups.n)
+	}
+	out = out[:0]
+	r.rollups.each(func(a *rollupSlot) {
+		f := &r.ifList[a.key.iface]
+		c, s := &r.eps[a.key.client], &r.eps[a.key.server]
+		o := model.FlowRollup{
+			Minute:          time.Unix(int64(a.key.minute)*60, 0).UTC(),
+			Account:         f.account,
+			Region:          r.region,
+			Interface:       f.id,
+			Reporter:        model.FlowClient,
+			Client:          c.id,
+			Server:          s.id,
+			ClientAddr:      c.addr,
+			ServerAddr:      s.addr,
+			ServerPort:      a.key.serverPort,
+			Protocol:        a.key.protocol,
+			Accepted:        a.key.flags&keyAccepted != 0,
+			BytesToServer:   a.bytesToServer,
+			BytesToClient:   a.bytesToClient,
+			PacketsToServer: a.packetsToServer,
+			PacketsToClient: a.packetsToClient,
+			Records:         a.records,
+		}
+		if a.key.flags&keyServerReports != 0 {
+			o.Reporter = model.FlowServer
+		}
+		out = append(out, o)
+	})
+	return out
+}
+
+// intern returns b as a string, the same string for the same text.
+func (r *run) intern(b []byte) string {
+	if s, ok := r.strings[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	r.strings[s] = s
+	return s
+}
+
+// iface returns the number of the record's reporting interface: its
+// interface-id (tgw-attachment-id for Transit Gateway flow logs) in its
+// account. The usual case, an interface seen before in the same account,
+// costs one lookup by the id alone.
+func (r *run) iface(rec *flowlogs.Record) uint32 {
+	acct := rec.Text(flowlogs.FieldAccountID)
+	id := rec.Text(flowlogs.FieldInterfaceID)
+	if id == nil {
+		id = rec.Text(flowlogs.FieldTGWAttachmentID)
+	}
+	if i, ok := r.byID[string(id)]; ok {
+		if f := &r.ifList[i]; acct == nil && f.account == r.account || acct != nil && string(acct) == f.account {
+			return i
+		}
+	}
+	r.keyBuf = append(append(append(r.keyBuf[:0], acct...), ' '), id...)
+	i, ok := r.ifaces[string(r.keyBuf)]
+	if !ok {
+		f := ifaceRun{id: r.intern(id), account: r.account}
+		if acct != nil {
+			f.account = r.intern(acct)
+		}
+		f.monitored = r.accounts == nil || r.accounts[f.account]
+		if f.info = r.snap.eni(f.id); f.info != nil {
+			f.vpc = f.info.vpc
+			if len(f.info.addrs) > 0 {
+				f.primary = f.info.addrs[0]
+			}
+		}
+		r.ifList = append(r.ifList, f)
+		i = uint32(len(r.ifList) - 1)
+		r.ifaces[r.intern(r.keyBuf)] = i // interned: no string made per object
+		if _, ok := r.byID[f.id]; !ok {
+			r.byID[f.id] = i
+		}
+	}
+	return i
+}
+
+// cgnat is the shared address space, which VPCs may use as private.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func isPrivate(a netip.Addr) bool { return a.IsPrivate() || cgnat.Contains(a) }
+
+// host returns urn:host:/<a>, made once per address.
+func (r *run) host(a netip.Addr) string {
+	if s, ok := r.hosts[a]; ok {
+		return s
+	}
+	s := model.HostURN(a)
+	r.hosts[a] = s
+	return s
+}
+
+// sideEndpoint is endpoint for one side of a record of interface f,
+// answered without a lookup when it is f's primary address.
+func (r *run) sideEndpoint(f *ifaceRun, vpc uint32, a netip.Addr, t int64) uint32 {
+	if a != f.primary || !a.IsValid() {
+		return r.endpoint(vpc, a, t).ep
+	}
+	if f.hasOwn && f.own.lo <= t && t < f.own.hi {
+		return f.own.ep
+	}
+	f.own, f.hasOwn = r.endpoint(vpc, a, t), true
+	return f.own.ep
+}
+
+// endpoint returns the endpoint of address a at t, resolved once per
+// object and time span, with that span.
+func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) addrSlot {
+	if !a.IsValid() {
+		return addrSlot{ep: epNone, lo: math.MinInt64, hi: math.MaxInt64}
+	}
+	var k4 uint64
+	var k6 addrKey
+	var slot addrSlot
+	var ok bool
+	if a.Is4() {
+		b := a.As4()
+		k4 = uint64(vpc)<<32 | uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
+		slot, ok = r.v4[k4]
+	} else {
+		k6 = addrKey{vpc, a}
+		slot, ok = r.v6[k6]
+	}
+	if ok && slot.lo <= t && t < slot.hi {
+		return slot
+	}
+	owner, lo, hi := r.snap.lookupSpan(vpc, a, t)
+	ep := r.newEndpoint(owner, a)
+	if ok && ep > epAggregate && r.eps[slot.ep] == r.eps[ep] && ep == uint32(len(r.eps)-1) {
+		// The same as before, over another span: keep one endpoint.
+		r.eps = r.eps[:ep]
+		ep = slot.ep
+	}
+	slot = addrSlot{ep: ep, lo: lo, hi: hi}
+	if a.Is4() {
+		r.v4[k4] = slot
+	} else {
+		r.v6[k6] = slot
+	}
+	return slot
+}
+
+// newEndpoint returns the endpoint of a owned by owner: the owner, else
+// urn:host:/<a> for a private address, else what the public policy says.
+func (r *run) newEndpoint(owner string, a netip.Addr) uint32 {
+	e := endpoint{id: owner, addr: a}
+	switch {
+	case owner != "":
+	case isPrivate(a) || r.public == PublicKeep:
+		e.id = r.host(a)
+	case r.public == PublicAggregate:
+		return epAggregate
+	default:
+		return epDrop
+	}
+	r.eps = append(r.eps, e)
+	return uint32(len(r.eps) - 1)
+}
+
+// add rolls up one OK record.
+func (r *run) add(rec *flowlogs.Record, res *Result) {
+	fi := r.iface(rec)
+	f := &r.ifList[fi]
+	if !f.monitored {
+		res.Filtered++
+		return
+	}
+	t := rec.Start
+	if t == 0 {
+		t = rec.End
+	}
+	vpc := f.vpc
+	if vpc == 0 {
+		if b := rec.Text(flowlogs.FieldVPCID); b != nil {
+			vpc = r.snap.vpcs[string(b)]
+		}
+	}
+	src := r.sideEndpoint(f, vpc, rec.SrcAddr, t)
+	dst := r.sideEndpoint(f, vpc, rec.DstAddr, t)
+	if src <= epDrop || dst <= epDrop {
+		res.Dropped++
+		return
+	}
+	srcClient, port := Roles(rec.Protocol, rec.SrcPort, rec.DstPort,
+		rec.Has(flowlogs.FieldSrcPort) && rec.Has(flowlogs.FieldDstPort), rec.TCPFlags)
+	k := rollupKey{
+		minute:     uint32(t / 60),
+		iface:      fi,
+		serverPort: port,
+		protocol:   rec.Protocol,
+		client:     src,
+		server:     dst,
+	}
+	if !srcClient {
+		k.client, k.server = dst, src
+	}
+	if rec.Action != flowlogs.ActionReject {
+		k.flags |= keyAccepted
+	}
+	if r.srcReports(f, rec, src, dst, t) != srcClient {
+		k.flags |= keyServerReports
+	}
+	r.rollups.add(k, srcClient, rec.Bytes, rec.Packets)
+}
+
+// srcReports tells whether the record's source is on the reporting
+// interface's side: the side whose address is one of the interface's;
+// else the flow direction (egress: the source); else the side owned by
+// the interface's owner; else the source.
+func (r *run) srcReports(f *ifaceRun, rec *flowlogs.Record, src, dst uint32, t int64) bool {
+	if n := f.info; n != nil {
+		for _, a := range n.addrs {
+			if a == rec.SrcAddr {
+				return true
+			}
+			if a == rec.DstAddr {
+				return false
+			}
+		}
+	}
+	switch rec.FlowDirection {
+	case flowlogs.DirectionEgress:
+		return true
+	case flowlogs.DirectionIngress:
+		return false
+	}
+	if n := f.info; n != nil {
+		if o := r.snap.ifaceOwner(n, t); o == r.eps[dst].id && o != r.eps[src].id {
+			return false
+		}
+	}
+	return true
+}
