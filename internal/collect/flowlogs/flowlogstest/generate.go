@@ -6,7 +6,6 @@ import (
 	"bufio"
 	"io"
 	"math/rand/v2"
-	"net/netip"
 	"strconv"
 )
 
@@ -114,24 +113,6 @@ func NewEstate(seed uint64, n int) *Estate {
 		e.flows = append(e.flows, f)
 	}
 	return e
-}
-
-// Interface is one network interface of an estate.
-type Interface struct {
-	ID      string // eni-...
-	Account string
-	Addr    netip.Addr // its private IPv4 address
-	Port    uint16     // the port it serves on, 0 for none
-}
-
-// Interfaces returns the estate's network interfaces, for tests that must
-// know who owns an address.
-func (e *Estate) Interfaces() []Interface {
-	out := make([]Interface, len(e.enis))
-	for i, n := range e.enis {
-		out[i] = Interface{ID: n.id, Account: e.accounts[n.account], Addr: netip.AddrFrom4(n.ip), Port: n.port}
-	}
-	return out
 }
 
 // Write writes n records of the estate to w, the header line first,
