@@ -235,6 +235,9 @@ func (s *Server) component(r *http.Request) (any, error) {
 	}
 	d := ComponentDetail{Component: c}
 	d.Outgoing, d.Incoming, _ = s.Graph.Neighbours(c.ID)
+	if err := s.withTraffic(r.Context(), c.ID, d.Outgoing, d.Incoming); err != nil {
+		return nil, err
+	}
 	if s.History != nil {
 		h, err := s.History.Versions(r.Context(), store.VersionQuery{ID: c.ID, Limit: 100, Latest: true})
 		if err != nil {

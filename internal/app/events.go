@@ -252,7 +252,7 @@ func (f *eventFeeds) readQueue(ctx context.Context, inst config.Instance) {
 				sleep(ctx, f.interval)
 				continue
 			}
-			region := queueRegion(inst)
+			region := queueRegion(inst.EventsQueue, inst)
 			f.mu.Lock()
 			fd.status.Region = region
 			f.mu.Unlock()
@@ -295,8 +295,8 @@ func (f *eventFeeds) setQueueStatus(fd *feed, events int, err error) {
 // queueRegion is the region an SQS queue URL names in its host
 // (sqs.<region>.amazonaws.com, or the legacy <region>.queue.amazonaws.com),
 // else the instance's first region.
-func queueRegion(inst config.Instance) string {
-	if u, err := url.Parse(inst.EventsQueue); err == nil {
+func queueRegion(queueURL string, inst config.Instance) string {
+	if u, err := url.Parse(queueURL); err == nil {
 		for _, label := range strings.Split(u.Hostname(), ".") {
 			if label != partition.Global && label != partition.All && partition.KnownRegion("", label) {
 				return label

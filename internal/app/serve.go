@@ -16,10 +16,12 @@ import (
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/events"
+	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/embedded"
+	"github.com/skymap/skymap/internal/store/flowdb"
 	"github.com/skymap/skymap/internal/topology"
 )
 
@@ -54,6 +56,10 @@ type StatusDoc struct {
 	Events []EventFeedStatus `json:"events"`
 	// EventStats count what the events did.
 	EventStats events.Stats `json:"event_stats"`
+	// FlowLogs are the flow-log sources: what they read and what went
+	// wrong, in the categories subscribe, logDownload, logParse and
+	// logFilter.
+	FlowLogs []flowlogs.Status `json:"flowlogs"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -110,19 +116,41 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("load topology: %w", err)
 	}
-	g := topology.New(state, topology.WithStore(st))
+	var comps []model.Component
+	for _, o := range state.Components {
+		comps = append(comps, o.Component)
+	}
+	index := newIndexingStore(st, comps, now())
+	g := topology.New(state, topology.WithStore(index))
 	prov, err := newProvider(ctx, cfg, log)
 	if err != nil {
 		return err
+	}
+	var flowsDB store.Flows
+	var flows *flowFeeds
+	if cfg.FlowLogs.Enabled {
+		db, err := flowdb.Open(dir, flowdb.Options{Components: func(context.Context) ([]model.Component, error) {
+			return g.Components(), nil
+		}})
+		if err != nil {
+			return fmt.Errorf("open flows store: %w", err)
+		}
+		defer db.Close()
+		flowsDB = db
+		flows = newFlowFeeds(cfg, prov, st, db, g, index.index, now, log)
 	}
 	interval := o.EventInterval
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
-	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version, feeds: feeds}
+	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
+		feeds: feeds, flows: flows, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
+	}
+	if sch.last != nil {
+		sch.setMapped()
 	}
 	log.Info("topology loaded", "data_dir", dir, "components", g.Len())
 
@@ -131,7 +159,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	srv := &http.Server{
-		Handler:           (&api.Server{Graph: g, History: st, Status: sch.status, Logger: log}).Handler(),
+		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Status: sch.status, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -153,6 +181,18 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	})
 	eg.Go(func() error { return sch.Run(ctx) })
 	eg.Go(func() error { return feeds.Run(ctx) })
+	if flows != nil {
+		eg.Go(func() error {
+			// Addresses are attributed to the components of the map:
+			// flow logs wait for one.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return flows.Run(ctx)
+		})
+	}
 	if retention := cfg.Storage.HistoryRetention; retention > 0 {
 		every := o.PruneInterval
 		if every <= 0 {
@@ -178,6 +218,11 @@ type scheduler struct {
 	opts    Options
 	version string
 	feeds   *eventFeeds
+	flows   *flowFeeds
+	// mapped is closed once the map holds a full scan: loaded from the
+	// data dir, or the first scan's.
+	mapped     chan struct{}
+	mappedOnce sync.Once
 
 	mu       sync.Mutex
 	scanning bool
@@ -221,8 +266,12 @@ func (s *scheduler) Run(ctx context.Context) error {
 			}
 			return err
 		}
+		s.setMapped()
 	}
 }
+
+// setMapped says the map holds a full scan.
+func (s *scheduler) setMapped() { s.mappedOnce.Do(func() { close(s.mapped) }) }
 
 func (s *scheduler) next() time.Time {
 	s.mu.Lock()
@@ -298,6 +347,7 @@ func (s *scheduler) status(context.Context) any {
 	if s.feeds != nil {
 		doc.EventStats = s.feeds.updater.Stats()
 	}
+	doc.FlowLogs = s.flows.statuses()
 	return doc
 }
 
