@@ -288,8 +288,8 @@ func newFlowFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, db
 		}
 	}
 	pipe := &flowPipeline{
-		proc:   flows.NewProcessor(index, flows.Options{Accounts: accounts, Public: policy}),
-		db:     db, graph: g, index: index, window: fl.RelationWindow, now: now, log: log,
+		proc: flows.NewProcessor(index, flows.Options{Accounts: accounts, Public: policy}),
+		db:   db, graph: g, index: index, window: fl.RelationWindow, now: now, log: log,
 		rawRetention: fl.RawRetention, rollupRetention: fl.RollupRetention,
 		kick: make(chan struct{}, 1),
 	}
