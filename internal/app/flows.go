@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -145,6 +146,15 @@ func (p *flowPipeline) prune(ctx context.Context) {
 	}
 }
 
+// known tells whether an external host is a monitored component by
+// another name (an instance's public IP is its urn:host:/<ip>
+// identifier): the relations then resolve to that component, and the
+// external host must not be made.
+func (p *flowPipeline) known(c model.Component) bool {
+	k, ok := p.graph.Lookup(c.ID)
+	return ok && k.Type != flows.ExternalHostType
+}
+
 // maxConversations bounds one derivation of relations.
 const maxConversations = 200_000
 
@@ -158,6 +168,11 @@ func (p *flowPipeline) publish(ctx context.Context) error {
 		return fmt.Errorf("read conversations: %w", err)
 	}
 	snaps := flows.Relations(convs, p.window, now)
+	for i := range snaps {
+		if snaps[i].Scope.Type == flows.ExternalHostScope {
+			snaps[i].Components = slices.DeleteFunc(snaps[i].Components, p.known)
+		}
+	}
 	p.mu.Lock()
 	seen := map[flowScope]bool{}
 	for _, s := range snaps {
