@@ -199,8 +199,17 @@ func parseProblem(err error) (Problem, bool) {
 // "not authorized to perform s3:GetObject (AccessDenied)".
 func errDetail(err error) string {
 	outcome, detail := awsconn.Classify(err)
-	if outcome == model.OutcomeDenied {
+	switch {
+	case outcome == model.OutcomeDenied:
 		return detail
+	case apiCode(err) == "NoSuchBucket":
+		return "the bucket does not exist: create the flow log's S3 destination, name it with flowlog_bucket_name, or turn flow logs off with flowlogs.enabled: false"
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		// The code and message, without the request ids and the SDK's
+		// operation prefix.
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
 	}
 	return err.Error()
 }
