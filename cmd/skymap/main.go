@@ -57,6 +57,7 @@ func commands() []command {
 		{"scan", "run one full scan and print the topology", runScan},
 		{"serve", "scan on schedule and serve the API", runServe},
 		{"history", "print a component's history, from a running serve", runHistory},
+		{"status", "print the integration status of a running serve: accounts, events, flow logs", runStatus},
 		{"sql", "run a read-only SELECT over flow logs (vpc_flow_logs, flow_rollups, components)", runSQL},
 		{"flowlogs", "summarize local flow-log files: skymap flowlogs summarize FILE...", runFlowlogs},
 		{"iam-policy", "print the IAM policy skymap needs in monitored accounts", runIAMPolicy},
