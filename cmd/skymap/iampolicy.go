@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/skymap/skymap/internal/collect/events"
+	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
 )
 
@@ -14,7 +15,7 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	actions := slices.Concat(inventory.IAMActions(), events.IAMActions)
+	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"golang.org/x/sync/errgroup"
 
@@ -58,6 +60,10 @@ type sourceHandler struct {
 		Report(flowlogs.Problem)
 		AddRecords(int64)
 	}
+	// formats gives the format of the flow log that wrote an object, for
+	// objects without a header line; nil, or a nil answer, means AWS's
+	// default format.
+	formats func(ctx context.Context, obj flowlogs.Object) *flowlogs.Format
 }
 
 var _ flowlogs.Handler = (*sourceHandler)(nil)
@@ -68,9 +74,11 @@ var _ flowlogs.Handler = (*sourceHandler)(nil)
 // object is kept and reported; Done then says it was read, so it is not
 // counted twice).
 func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Object, body []byte) error {
-	res, perr := h.p.proc.Process(ctx, flows.ObjectMeta{
-		Bucket: obj.Bucket, Key: obj.Key, ETag: obj.ETag, Account: obj.Account, Region: obj.Region,
-	}, body)
+	meta := flows.ObjectMeta{Bucket: obj.Bucket, Key: obj.Key, ETag: obj.ETag, Account: obj.Account, Region: obj.Region}
+	if h.formats != nil {
+		meta.Format = h.formats(ctx, obj)
+	}
+	res, perr := h.p.proc.Process(ctx, meta, body)
 	if res == nil {
 		return perr
 	}
@@ -251,7 +259,7 @@ func (f *flowFeeds) runInstance(ctx context.Context, inst config.Instance) error
 		if inst.FlowLogsQueue != "" {
 			cfg := acct.Config(queueRegion(inst.FlowLogsQueue, inst))
 			opts.Bucket = "" // notifications name their bucket
-			h := &sourceHandler{p: f.pipe}
+			h := &sourceHandler{p: f.pipe, formats: newLogFormats(acct, f.log).of}
 			src := flowlogs.NewQueueSource(sqs.NewFromConfig(cfg), inst.FlowLogsQueue, awsconn.NewS3(cfg), h, opts)
 			h.rep = src
 			f.add(src)
@@ -261,7 +269,7 @@ func (f *flowFeeds) runInstance(ctx context.Context, inst config.Instance) error
 		if bucket == "" {
 			bucket = "stackstate-flowlogs-" + acct.ID
 		}
-		h := &sourceHandler{p: f.pipe}
+		h := &sourceHandler{p: f.pipe, formats: newLogFormats(acct, f.log).of}
 		src := flowlogs.NewBucketSource(awsconn.NewS3(acct.Config(scopes[0].Region)), bucket, scopes, h, f.st, opts)
 		h.rep = src
 		f.add(src)
@@ -379,4 +387,57 @@ func indexed(c *model.Component) bool {
 		}
 	}
 	return false
+}
+
+// logFormats caches the LogFormat of an account's flow logs
+// (DescribeFlowLogs, per region, for an hour), for objects without a header
+// line. S3 text objects have one; this is the fallback the issue names.
+type logFormats struct {
+	acct *awsconn.Account
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	byRegion map[string]regionFormats
+}
+
+type regionFormats struct {
+	at   time.Time
+	byID map[string]*flowlogs.Format
+}
+
+// formatsTTL is how long a region's flow-log formats are trusted.
+const formatsTTL = time.Hour
+
+func newLogFormats(acct *awsconn.Account, log *slog.Logger) *logFormats {
+	return &logFormats{acct: acct, log: log, byRegion: map[string]regionFormats{}}
+}
+
+// of returns the format of the flow log that wrote obj, nil when unknown
+// (the default format then applies, unless the object has a header).
+func (l *logFormats) of(ctx context.Context, obj flowlogs.Object) *flowlogs.Format {
+	id := flowlogs.FlowLogID(obj.Key)
+	if id == "" || obj.Account != l.acct.ID {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rf, ok := l.byRegion[obj.Region]
+	if !ok || time.Since(rf.at) > formatsTTL {
+		rf = regionFormats{at: time.Now(), byID: map[string]*flowlogs.Format{}}
+		p := ec2.NewDescribeFlowLogsPaginator(ec2.NewFromConfig(l.acct.Config(obj.Region)), &ec2.DescribeFlowLogsInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				l.log.Debug("flow-log formats not read", "account", obj.Account, "region", obj.Region, "err", err)
+				break
+			}
+			for _, fl := range page.FlowLogs {
+				if f, err := flowlogs.ParseLogFormat(aws.ToString(fl.LogFormat)); err == nil && aws.ToString(fl.LogFormat) != "" {
+					rf.byID[aws.ToString(fl.FlowLogId)] = f
+				}
+			}
+		}
+		l.byRegion[obj.Region] = rf
+	}
+	return rf.byID[id]
 }

@@ -213,3 +213,26 @@ func errDetail(err error) string {
 	}
 	return err.Error()
 }
+
+// IAMActions are the IAM actions reading flow logs needs in a monitored
+// account: listing, reading and (when configured) deleting the objects,
+// the notification queue, and DescribeFlowLogs for the format of objects
+// without a header line.
+var IAMActions = []string{
+	"s3:ListBucket", "s3:GetObject", "s3:DeleteObject",
+	"sqs:ReceiveMessage", "sqs:DeleteMessage",
+	"ec2:DescribeFlowLogs",
+}
+
+// FlowLogID returns the flow log id an object's file name carries, as
+// AWS names them (<account>_vpcflowlogs_<region>_<flow log id>_<time>_<hash>.log.gz),
+// or "".
+func FlowLogID(key string) string {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	for _, part := range strings.Split(name, "_") {
+		if strings.HasPrefix(part, "fl-") {
+			return part
+		}
+	}
+	return ""
+}
