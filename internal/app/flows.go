@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -33,6 +34,7 @@ const flowCause = "flowlogs"
 type flowPipeline struct {
 	proc   *flows.Processor
 	db     store.Flows
+	state  store.State // notes of objects committed though corrupt
 	graph  *topology.Graph
 	index  *flows.Index
 	window time.Duration
@@ -71,8 +73,9 @@ var _ flowlogs.Handler = (*sourceHandler)(nil)
 // HandleFlowObject parses, attributes and rolls up one object, and commits
 // the result; the source deletes the object only after a nil return. A
 // corrupt object's records before the fault are committed too (the
-// object is kept and reported; Done then says it was read, so it is not
-// counted twice).
+// object is kept and reported; Done then says it was not read whole, so
+// it is read again, and reported again, but not counted twice). Malformed
+// lines are skipped, counted and reported under logParse.
 func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Object, body []byte) error {
 	meta := flows.ObjectMeta{Bucket: obj.Bucket, Key: obj.Key, ETag: obj.ETag, Account: obj.Account, Region: obj.Region}
 	if h.formats != nil {
@@ -81,6 +84,13 @@ func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Objec
 	res, perr := h.p.proc.Process(ctx, meta, body)
 	if res == nil {
 		return perr
+	}
+	if errors.Is(perr, flowlogs.ErrCorrupt) {
+		// Noted before the commit: once committed, Done must not say the
+		// object was read, or a source would delete it.
+		if err := h.p.state.PutState(ctx, corruptKey(obj), []byte(obj.ETag)); err != nil {
+			return fmt.Errorf("note corrupt s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+		}
 	}
 	if err := h.p.db.CommitFlowObject(ctx, &res.FlowObject); err != nil {
 		return fmt.Errorf("commit flows of s3://%s/%s: %w", obj.Bucket, obj.Key, err)
@@ -92,6 +102,14 @@ func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Objec
 			Bucket: obj.Bucket, Key: obj.Key, Count: res.Filtered,
 			Detail: fmt.Sprintf("%d record(s) of accounts that are not monitored left out", res.Filtered)})
 	}
+	if res.Malformed > 0 && perr == nil { // else the source reports the object's error under the same key
+		detail := fmt.Sprintf("%d malformed line(s) skipped, the rest of the object read", res.Malformed)
+		if len(res.LineErrors) > 0 {
+			detail += "; the first: " + res.LineErrors[0].Error()
+		}
+		h.rep.Report(flowlogs.Problem{Category: flowlogs.LogParse, Severity: flowlogs.SeverityError,
+			Bucket: obj.Bucket, Key: obj.Key, Count: res.Malformed, Detail: detail})
+	}
 	select {
 	case h.p.kick <- struct{}{}:
 	default:
@@ -99,9 +117,28 @@ func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Objec
 	return perr
 }
 
-// Done reports whether the object was committed before.
+// Done reports whether the object was committed before, read whole: one
+// committed though corrupt is not done, so that it is kept and reported
+// again.
 func (h *sourceHandler) Done(ctx context.Context, obj flowlogs.Object) (bool, error) {
-	return h.p.db.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
+	done, err := h.p.db.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
+	if err != nil || !done {
+		return false, err
+	}
+	etag, err := h.p.state.GetState(ctx, corruptKey(obj))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return true, nil
+	case err != nil:
+		return false, err
+	}
+	return string(etag) != obj.ETag, nil
+}
+
+// corruptKey is the state key under which the ETag of an object committed
+// though corrupt is kept.
+func corruptKey(obj flowlogs.Object) string {
+	return "flowlogs/corrupt/" + obj.Bucket + "/" + obj.Key
 }
 
 // publishEvery is how often flowlog relations are derived again while
@@ -312,7 +349,7 @@ func newFlowFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, db
 	}
 	pipe := &flowPipeline{
 		proc: flows.NewProcessor(index, flows.Options{Accounts: accounts, Public: policy}),
-		db:   db, graph: g, index: index, window: fl.RelationWindow, now: now, log: log,
+		db:   db, state: st, graph: g, index: index, window: fl.RelationWindow, now: now, log: log,
 		rawRetention: fl.RawRetention, rollupRetention: fl.RollupRetention,
 		kick: make(chan struct{}, 1),
 	}

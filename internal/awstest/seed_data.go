@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	ectypes "github.com/aws/aws-sdk-go-v2/service/elasticache/types"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
@@ -152,14 +153,26 @@ func SeedDatabases(ctx context.Context, s *Seed) error {
 // placeholders for its generated values. moto cannot mark an interface
 // requester-managed by amazon-rds as AWS does: it carries RDS's description
 // only, which skymap accepts on an interface that is not requester-managed.
+// moto picks the interface's address at random in the subnet, sometimes
+// one an instance was given: such an interface is made again.
 func (s *Seed) addRDSInterface(ctx context.Context, subnet, group, label string) error {
-	out, err := ec2.NewFromConfig(s.Config).CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
-		SubnetId: aws.String(subnet), Groups: []string{group}, Description: aws.String("RDSNetworkInterface"),
-	})
-	if err != nil {
-		return fmt.Errorf("create network interface of %s: %w", label, err)
+	c := ec2.NewFromConfig(s.Config)
+	var n *ec2types.NetworkInterface
+	for try := 1; ; try++ {
+		out, err := c.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{
+			SubnetId: aws.String(subnet), Groups: []string{group}, Description: aws.String("RDSNetworkInterface"),
+		})
+		if err != nil {
+			return fmt.Errorf("create network interface of %s: %w", label, err)
+		}
+		n = out.NetworkInterface
+		if _, taken := s.Placeholder(aws.ToString(n.PrivateIpAddress)); !taken || try == 5 {
+			break
+		}
+		if _, err := c.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: n.NetworkInterfaceId}); err != nil {
+			return fmt.Errorf("delete network interface of %s with a taken address: %w", label, err)
+		}
 	}
-	n := out.NetworkInterface
 	return errors.Join(s.Add(aws.ToString(n.NetworkInterfaceId), "eni", label), s.Add(aws.ToString(n.MacAddress), "mac", label),
 		s.Add(aws.ToString(n.PrivateIpAddress), "ip", label), s.Add(aws.ToString(n.PrivateDnsName), "dns", label))
 }
