@@ -53,6 +53,10 @@ func NewS3(cfg aws.Config, optFns ...func(*s3.Options)) *s3.Client {
 		if o.BaseEndpoint != nil {
 			o.UsePathStyle = true
 		}
+		// Objects without a checksum (moto's; and AWS's uploaded without
+		// one) are normal: the SDK must not write a line to stderr for
+		// each, past skymap's own logger.
+		o.DisableLogOutputChecksumValidationSkipped = true
 	}
 	return s3.NewFromConfig(cfg, append([]func(*s3.Options){pathStyle}, optFns...)...)
 }

@@ -148,7 +148,9 @@ func (s *BucketSource) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if msg := fmt.Sprint(err); err != nil && msg != last {
-			s.o.Logger.Warn("flow-log bucket poll", "bucket", s.bucket, "err", err)
+			// Report logged the problem once, in a few words; this is
+			// the whole error, request ids and all.
+			s.o.Logger.Debug("flow-log bucket poll", "bucket", s.bucket, "err", err)
 			last = msg
 		} else if err == nil {
 			last = ""
