@@ -56,9 +56,10 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	}
 	// A body DuckDB could not read whole would break every query of
 	// vpc_flow_logs: such an object keeps its rollups and catalog row but
-	// is not archived (path "").
+	// is not archived (path ""). A text body the caller read whole is not
+	// decompressed again.
 	rel, abs := "", ""
-	if archivable(obj.Body, obj.Parquet) {
+	if (obj.ReadWhole && !obj.Parquet && len(obj.Body) > 0) || archivable(obj.Body, obj.Parquet) {
 		rel = rawPath(obj, format)
 		abs = filepath.Join(d.raw, rel)
 		if err := d.writeRaw(abs, obj.Body); err != nil {
