@@ -275,6 +275,9 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 	default:
 	}
 	res.Rollups = r.finish(out)
+	// The text reader got to the end of the body without error: the store
+	// need not check that it decompresses.
+	res.ReadWhole = err == nil && !res.Parquet
 	if err != nil && res.Records == 0 && !errors.Is(err, flowlogs.ErrCorrupt) {
 		return nil, err
 	}

@@ -297,6 +297,16 @@ func TestProcessCorrupt(t *testing.T) {
 	if res == nil || res.Records == 0 || res.Records >= 50_000 || len(res.Rollups) == 0 {
 		t.Fatalf("partial result: %+v", res)
 	}
+	if res.ReadWhole {
+		t.Error("a cut object is ReadWhole")
+	}
+	whole, err := NewProcessor(x, Options{}).Process(context.Background(), ObjectMeta{Key: "full.gz"}, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !whole.ReadWhole || whole.Records != 50_000 {
+		t.Errorf("the whole object: ReadWhole %v, %d records", whole.ReadWhole, whole.Records)
+	}
 	var n uint64
 	for _, r := range res.Rollups {
 		n += r.Records

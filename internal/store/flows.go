@@ -30,6 +30,10 @@ type FlowObject struct {
 	// line ("version account-id interface-id ..."), for text objects.
 	Format  string
 	Parquet bool
+	// ReadWhole says that Body, a text object, was read to its end without
+	// error (flows.Processor.Process sets it): the store need not
+	// decompress it again to know that it can be archived.
+	ReadWhole bool
 	// Start and End are the earliest record start and latest record end.
 	Start, End time.Time
 	// Records counts the records read, Malformed the lines skipped.

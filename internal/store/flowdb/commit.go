@@ -56,9 +56,10 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	}
 	// A body DuckDB could not read whole would break every query of
 	// vpc_flow_logs: such an object keeps its rollups and catalog row but
-	// is not archived (path "").
+	// is not archived (path ""). A text body the caller read whole is not
+	// decompressed again.
 	rel, abs := "", ""
-	if archivable(obj.Body, obj.Parquet) {
+	if (obj.ReadWhole && !obj.Parquet && len(obj.Body) > 0) || archivable(obj.Body, obj.Parquet) {
 		rel = rawPath(obj, format)
 		abs = filepath.Join(d.raw, rel)
 		if err := d.writeRaw(abs, obj.Body); err != nil {
@@ -217,30 +218,83 @@ func (d *DB) insert(ctx context.Context, obj *store.FlowObject, format, rel stri
 }
 
 // appendRollups appends rollups to flow_rollups through DuckDB's appender,
-// in the transaction open on conn.
+// in the transaction open on conn. An object's rollups are about as many
+// as its records but share few distinct minutes and addresses: those
+// columns' values are converted (and boxed for the driver) once per
+// distinct value, not once per row.
 func appendRollups(ctx context.Context, conn *sql.Conn, rollups []model.FlowRollup) error {
 	return conn.Raw(func(dc any) error {
 		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "flow_rollups")
 		if err != nil {
 			return err
 		}
+		var c rowValues
+		c.init()
+		row := make([]driver.Value, 19)
 		for i := range rollups {
 			r := &rollups[i]
-			action := "ACCEPT"
-			if !r.Accepted {
-				action = "REJECT"
-			}
-			err := a.AppendRow(r.Minute.UTC().Truncate(time.Minute), r.Account, r.Region, r.Interface, r.Reporter.String(),
-				r.Client, r.Server, addrText(r.ClientAddr), addrText(r.ServerAddr), r.ServerPort, r.Protocol, action,
-				r.BytesToServer, r.BytesToClient, r.PacketsToServer, r.PacketsToClient, r.Records,
-				addrKey(r.ClientAddr), addrKey(r.ServerAddr))
-			if err != nil {
+			ca, sa := c.addr(r.ClientAddr), c.addr(r.ServerAddr)
+			row[0] = c.minute(r.Minute)
+			row[1] = r.Account
+			row[2] = r.Region
+			row[3] = r.Interface
+			row[4] = reporterValue[r.Reporter == model.FlowServer]
+			row[5] = r.Client
+			row[6] = r.Server
+			row[7], row[8] = ca.text, sa.text
+			row[9], row[10] = r.ServerPort, r.Protocol
+			row[11] = actionValue[r.Accepted]
+			row[12], row[13], row[14], row[15], row[16] = r.BytesToServer, r.BytesToClient, r.PacketsToServer, r.PacketsToClient, r.Records
+			row[17], row[18] = ca.key, sa.key
+			if err := a.AppendRow(row...); err != nil {
 				a.Close()
 				return err
 			}
 		}
 		return a.CloseWithCancel(ctx)
 	})
+}
+
+// The reporter and action columns' values, boxed once.
+var (
+	reporterValue = map[bool]driver.Value{false: model.FlowClient.String(), true: model.FlowServer.String()}
+	actionValue   = map[bool]driver.Value{false: "REJECT", true: "ACCEPT"}
+)
+
+// rowValues caches the driver values of one append's minutes and
+// addresses.
+type rowValues struct {
+	minutes map[int64]driver.Value
+	addrs   map[netip.Addr]addrValues
+}
+
+// addrValues are an address's text and key columns.
+type addrValues struct{ text, key driver.Value }
+
+func (c *rowValues) init() {
+	c.minutes = map[int64]driver.Value{}
+	c.addrs = map[netip.Addr]addrValues{}
+}
+
+// minute is t truncated to its minute, in UTC.
+func (c *rowValues) minute(t time.Time) driver.Value {
+	m := t.Unix()
+	m -= ((m % 60) + 60) % 60
+	v, ok := c.minutes[m]
+	if !ok {
+		v = time.Unix(m, 0).UTC()
+		c.minutes[m] = v
+	}
+	return v
+}
+
+func (c *rowValues) addr(a netip.Addr) addrValues {
+	v, ok := c.addrs[a]
+	if !ok {
+		v = addrValues{addrText(a), addrKey(a)}
+		c.addrs[a] = v
+	}
+	return v
 }
 
 func addrText(a netip.Addr) string {
