@@ -30,6 +30,11 @@ type groupTable struct {
 	seed  uint64
 
 	touched uint64 // sum of touched words, so the touching is not optimized away
+
+	// mem is the mapping behind slots, pending the one replacing it
+	// during a resize (see allocSlots); unused on the Go heap.
+	mem     *slotMem
+	pending []byte
 }
 
 // batchSize is how many records a tally collects before adding them.
@@ -48,7 +53,7 @@ func newGroupTable(n int) *groupTable {
 
 func (t *groupTable) resize(size int) {
 	old := t.slots
-	t.slots = make([]groupSlot, size)
+	t.slots = allocSlots(t, size)
 	t.mask = uint64(size - 1)
 	t.n = 0
 	for i := range old {
@@ -56,6 +61,7 @@ func (t *groupTable) resize(size int) {
 			t.add(old[i].key, old[i].counters)
 		}
 	}
+	freeOldSlots(t)
 }
 
 func (t *groupTable) hash(k packedKey) uint64 {

@@ -3,6 +3,7 @@ package flowlogs
 import (
 	"cmp"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -294,6 +295,7 @@ func (t *tally) sortedGroups(parts int) []Group {
 			groups[i] = t.groupOf(slots[order[i]].key, slots[order[i]].counters)
 		}
 	})
+	runtime.KeepAlive(t.groups) // slots may be memory its cleanup unmaps
 	return groups
 }
 
@@ -350,6 +352,7 @@ func (t *tally) merge(o *tally, parts int) {
 			t.groups.add(sl.key, sl.counters)
 		}
 	}
+	runtime.KeepAlive(o.groups) // its slots may be memory its cleanup unmaps
 }
 
 // groupOf converts a key of t, and its counters, to a Group.
