@@ -283,7 +283,7 @@ func removeFile(root, abs string) error {
 
 // migrateRollupsTable moves the rows of a flow_rollups table (databases
 // written before rollups were Parquet files) into one rollups file named
-// by a catalog row of its own (bucket ”, key "flow_rollups table",
+// by a catalog row of its own (empty bucket, key "flow_rollups table",
 // pruned as a whole once its last minute is past the rollup retention),
 // then drops the table. It runs before external access is switched off.
 func (d *DB) migrateRollupsTable(ctx context.Context) error {
