@@ -1,6 +1,7 @@
 package flowdb
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -49,8 +50,8 @@ type rollupRow struct {
 	Reporter        string    `parquet:"reporter,dict"`
 	Client          string    `parquet:"client,dict"`
 	Server          string    `parquet:"server,dict"`
-	ClientAddr      string    `parquet:"client_addr,dict"`
-	ServerAddr      string    `parquet:"server_addr,dict"`
+	ClientAddr      string    `parquet:"client_addr"`
+	ServerAddr      string    `parquet:"server_addr"`
 	ServerPort      uint16    `parquet:"server_port"`
 	Protocol        uint8     `parquet:"protocol"`
 	Action          string    `parquet:"action,dict"`
@@ -59,8 +60,8 @@ type rollupRow struct {
 	PacketsToServer uint64    `parquet:"packets_to_server"`
 	PacketsToClient uint64    `parquet:"packets_to_client"`
 	Records         uint64    `parquet:"records"`
-	ClientAddrKey   string    `parquet:"client_addr_key,dict"`
-	ServerAddrKey   string    `parquet:"server_addr_key,dict"`
+	ClientAddrKey   string    `parquet:"client_addr_key"`
+	ServerAddrKey   string    `parquet:"server_addr_key"`
 }
 
 // rollupsDir is the directory of the rollup files, relative to raw/.
@@ -103,11 +104,15 @@ func (d *DB) writeRollups(path string, rollups []model.FlowRollup) (last time.Ti
 	// Sorted by minute so that DuckDB's min/max statistics prune well
 	// (stable: rows of a minute keep the Processor's order).
 	order := make([]int32, len(rollups))
+	keys := make([]int64, len(rollups))
+	sorted := true
 	for i := range order {
 		order[i] = int32(i)
+		keys[i] = rollups[i].Minute.Unix()
+		sorted = sorted && (i == 0 || keys[i-1] <= keys[i])
 	}
-	if !slices.IsSortedFunc(rollups, func(a, b model.FlowRollup) int { return a.Minute.Compare(b.Minute) }) {
-		slices.SortStableFunc(order, func(a, b int32) int { return rollups[a].Minute.Compare(rollups[b].Minute) })
+	if !sorted {
+		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
 	}
 	w := parquet.NewGenericWriter[rollupRow](f, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(int64(len(rollups))+1))
 	var c rowValues
