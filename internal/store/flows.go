@@ -66,7 +66,10 @@ type Flows interface {
 	FlowSQL(ctx context.Context, query string, maxRows int) (*SQLResult, error)
 	// PruneFlows deletes archived raw objects whose records all ended
 	// before rawBefore and rollups older than rollupsBefore. Zero times
-	// delete nothing.
+	// delete nothing. A store may keep rollups per flow-log object (as
+	// flowdb does: one file per object, deleted once all its minutes are
+	// before rollupsBefore), so a minute older than rollupsBefore may stay
+	// while its object also holds later ones.
 	PruneFlows(ctx context.Context, rawBefore, rollupsBefore time.Time) error
 }
 

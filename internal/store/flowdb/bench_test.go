@@ -72,3 +72,51 @@ func BenchmarkFlowSQLScan(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*objects*perObject)/b.Elapsed().Seconds(), "records/s")
 }
+
+// BenchmarkFlowQueries answers FlowTraffic (whole estate, 5-minute steps)
+// and FlowConversations (top 100) over 1,000,000 rollups (20 objects of
+// 50,000, a minute of an hour each) and FlowTraffic over one hour of the
+// 20; the figure is rollups/s for the queries over everything.
+func BenchmarkFlowQueries(b *testing.B) {
+	d := open(b, b.TempDir(), Options{})
+	ctx := context.Background()
+	const objects, n = 20, 50000
+	body := gz(b, defaultHeader)
+	for o := range objects {
+		rollups := make([]model.FlowRollup, n)
+		start := t0.Add(time.Duration(o) * time.Hour)
+		for i := range rollups {
+			c := netip.AddrFrom4([4]byte{10, byte(o), byte(i >> 8), byte(i)})
+			s := netip.AddrFrom4([4]byte{10, 1, 0, byte(i % 50)})
+			rollups[i] = model.FlowRollup{Minute: start.Add(time.Duration(i%60) * time.Minute), Account: "123456789012", Region: "eu-west-1",
+				Interface: "eni-0123456789abcdef0", Reporter: model.FlowSide(1 + i%2), Client: model.HostURN(c), Server: fmt.Sprintf("i-%d", i%50),
+				ClientAddr: c, ServerAddr: s, ServerPort: 443, Protocol: 6, Accepted: i%7 != 0,
+				BytesToServer: uint64(i), BytesToClient: 2 * uint64(i), PacketsToServer: 3, PacketsToClient: 4, Records: 1}
+		}
+		obj := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", o), ETag: "e", Body: body, Format: defaultHeader,
+			Start: start, End: start.Add(time.Hour), Rollups: rollups}
+		if err := d.CommitFlowObject(ctx, obj); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var all, hour time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		s := time.Now()
+		if _, err := d.FlowTraffic(ctx, store.FlowQuery{Step: 5 * time.Minute}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := d.FlowConversations(ctx, store.FlowQuery{}); err != nil {
+			b.Fatal(err)
+		}
+		all += time.Since(s)
+		s = time.Now()
+		if _, err := d.FlowTraffic(ctx, store.FlowQuery{From: t0.Add(5 * time.Hour), To: t0.Add(6 * time.Hour)}); err != nil {
+			b.Fatal(err)
+		}
+		hour += time.Since(s)
+	}
+	b.ReportMetric(float64(b.N*objects*n)/all.Seconds(), "rollups/s")
+	b.ReportMetric(all.Seconds()*1000/float64(b.N), "ms/all-queries")
+	b.ReportMetric(hour.Seconds()*1000/float64(b.N), "ms/hour-traffic")
+}

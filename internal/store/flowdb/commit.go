@@ -5,9 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -15,10 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
-	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/klauspost/compress/gzip"
 
-	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
 
@@ -33,13 +30,15 @@ func (d *DB) FlowObjectDone(ctx context.Context, bucket, key, etag string) (bool
 	return n > 0, nil
 }
 
-// CommitFlowObject implements store.Flows. The body is archived first
-// (a temporary file renamed into raw/), then the catalog row and the
-// rollups are inserted in one transaction; when that fails the archived
-// file is removed again.
-func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
+// CommitFlowObject implements store.Flows. The body is archived (a
+// temporary file renamed into raw/) and the rollups are written as a
+// Parquet file (likewise, under raw/rollups/), then the catalog row naming
+// both is inserted; when that fails the files are removed again. Only the
+// catalog insert (and the views' rebuilds) take the write lock: the files
+// of different objects are written concurrently. Commits of one object
+// (bucket, key, ETag) are serialized, so the second finds it done.
+func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) (err error) {
+	defer d.lockObject(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
 	done, err := d.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
 	if err != nil || done {
 		return err
@@ -59,10 +58,16 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	// is not archived (path ""). A text body the caller read whole is not
 	// decompressed again.
 	rel, abs := "", ""
+	defer func() {
+		if err != nil && abs != "" {
+			os.Remove(abs)
+		}
+	}()
 	if (obj.ReadWhole && !obj.Parquet && len(obj.Body) > 0) || archivable(obj.Body, obj.Parquet) {
 		rel = rawPath(obj, format)
 		abs = filepath.Join(d.raw, rel)
 		if err := d.writeRaw(abs, obj.Body); err != nil {
+			abs = ""
 			return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
 		}
 		if obj.Parquet {
@@ -71,7 +76,6 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 			var n int64
 			if err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM read_parquet(`+quoteString(abs)+`)`).Scan(&n); err != nil {
 				if ctx.Err() != nil {
-					os.Remove(abs)
 					return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, ctx.Err())
 				}
 				os.Remove(abs)
@@ -79,21 +83,64 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 			}
 		}
 	}
-	if err := d.insert(ctx, obj, format, rel); err != nil {
-		if abs != "" {
-			os.Remove(abs)
+	rollRel, rollAbs := "", ""
+	var last time.Time
+	defer func() {
+		if err != nil && rollAbs != "" {
+			os.Remove(rollAbs)
 		}
+	}()
+	if len(obj.Rollups) > 0 {
+		rollRel = rollupsPath(obj)
+		rollAbs = filepath.Join(d.raw, rollRel)
+		if last, err = d.writeRollups(rollAbs, obj.Rollups); err != nil {
+			rollAbs = ""
+			return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
 	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	if err := d.insert(ctx, obj, format, rel, rollRel, last); err != nil {
+		return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+	}
+	var errs []error
 	_, known := d.formats[formatID(format)]
 	if rel != "" && ((obj.Parquet && !d.parquet) || (!obj.Parquet && !known)) {
 		if err := d.rebuildView(ctx); err != nil {
-			// The commit stands; the view catches up at the next new
-			// format or at the next open.
-			return fmt.Errorf("flowdb: commit s3://%s/%s: committed, but %w", obj.Bucket, obj.Key, err)
+			errs = append(errs, err)
 		}
 	}
+	if rollRel != "" && !d.rollups {
+		if err := d.rebuildRollupsView(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		// The commit stands (its files must stay); the views catch up at
+		// the next new format or file, prune or open.
+		rel, abs, rollRel, rollAbs = "", "", "", ""
+		return fmt.Errorf("flowdb: commit s3://%s/%s: committed, but %w", obj.Bucket, obj.Key, errors.Join(errs...))
+	}
 	return nil
+}
+
+// lockObject serializes the commits of one object and returns the unlock.
+func (d *DB) lockObject(k string) func() {
+	d.objMu.Lock()
+	for d.inflight[k] {
+		d.objCond.Wait()
+	}
+	d.inflight[k] = true
+	d.objMu.Unlock()
+	return func() {
+		d.objMu.Lock()
+		delete(d.inflight, k)
+		d.objCond.Broadcast()
+		d.objMu.Unlock()
+	}
 }
 
 // rawPath is where an object's body is archived, relative to raw/: the
@@ -183,118 +230,22 @@ func (d *DB) writeRaw(path string, body []byte) error {
 	return nil
 }
 
-// insert adds the catalog row and the rollups in one transaction on one
-// connection; the appender joins the connection's open transaction.
-func (d *DB) insert(ctx context.Context, obj *store.FlowObject, format, rel string) (err error) {
-	conn, err := d.db.Conn(ctx)
-	if err != nil {
-		return err
+// insert adds the catalog row, which names the archived body (rel) and
+// the rollups file (rollRel, whose last minute is last), in one
+// transaction. The caller holds writeMu.
+func (d *DB) insert(ctx context.Context, obj *store.FlowObject, format, rel, rollRel string, last time.Time) error {
+	var rollLast any
+	if rollRel != "" {
+		rollLast = last.UTC()
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
-		}
-	}()
-	_, err = conn.ExecContext(ctx, `INSERT INTO flow_objects (bucket, key, etag, account, region, path, format, parquet,
-		start, "end", records, malformed, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := d.db.ExecContext(ctx, `INSERT INTO flow_objects (bucket, key, etag, account, region, path, format, parquet,
+		start, "end", records, malformed, committed_at, rollups, rollups_last) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		obj.Bucket, obj.Key, obj.ETag, obj.Account, obj.Region, rel, format, obj.Parquet,
-		obj.Start.UTC(), obj.End.UTC(), obj.Records, obj.Malformed, d.opts.Now().UTC())
+		obj.Start.UTC(), obj.End.UTC(), obj.Records, obj.Malformed, d.opts.Now().UTC(), rollRel, rollLast)
 	if err != nil {
 		return fmt.Errorf("insert catalog row: %w", err)
 	}
-	if len(obj.Rollups) > 0 {
-		if err = appendRollups(ctx, conn, obj.Rollups); err != nil {
-			return fmt.Errorf("append rollups: %w", err)
-		}
-	}
-	if _, err = conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
 	return nil
-}
-
-// appendRollups appends rollups to flow_rollups through DuckDB's appender,
-// in the transaction open on conn. An object's rollups are about as many
-// as its records but share few distinct minutes and addresses: those
-// columns' values are converted (and boxed for the driver) once per
-// distinct value, not once per row.
-func appendRollups(ctx context.Context, conn *sql.Conn, rollups []model.FlowRollup) error {
-	return conn.Raw(func(dc any) error {
-		a, err := duckdb.NewAppenderFromConn(dc.(driver.Conn), "", "flow_rollups")
-		if err != nil {
-			return err
-		}
-		var c rowValues
-		c.init()
-		row := make([]driver.Value, 19)
-		for i := range rollups {
-			r := &rollups[i]
-			ca, sa := c.addr(r.ClientAddr), c.addr(r.ServerAddr)
-			row[0] = c.minute(r.Minute)
-			row[1] = r.Account
-			row[2] = r.Region
-			row[3] = r.Interface
-			row[4] = reporterValue[r.Reporter == model.FlowServer]
-			row[5] = r.Client
-			row[6] = r.Server
-			row[7], row[8] = ca.text, sa.text
-			row[9], row[10] = r.ServerPort, r.Protocol
-			row[11] = actionValue[r.Accepted]
-			row[12], row[13], row[14], row[15], row[16] = r.BytesToServer, r.BytesToClient, r.PacketsToServer, r.PacketsToClient, r.Records
-			row[17], row[18] = ca.key, sa.key
-			if err := a.AppendRow(row...); err != nil {
-				a.Close()
-				return err
-			}
-		}
-		return a.CloseWithCancel(ctx)
-	})
-}
-
-// The reporter and action columns' values, boxed once.
-var (
-	reporterValue = map[bool]driver.Value{false: model.FlowClient.String(), true: model.FlowServer.String()}
-	actionValue   = map[bool]driver.Value{false: "REJECT", true: "ACCEPT"}
-)
-
-// rowValues caches the driver values of one append's minutes and
-// addresses.
-type rowValues struct {
-	minutes map[int64]driver.Value
-	addrs   map[netip.Addr]addrValues
-}
-
-// addrValues are an address's text and key columns.
-type addrValues struct{ text, key driver.Value }
-
-func (c *rowValues) init() {
-	c.minutes = map[int64]driver.Value{}
-	c.addrs = map[netip.Addr]addrValues{}
-}
-
-// minute is t truncated to its minute, in UTC.
-func (c *rowValues) minute(t time.Time) driver.Value {
-	m := t.Unix()
-	m -= ((m % 60) + 60) % 60
-	v, ok := c.minutes[m]
-	if !ok {
-		v = time.Unix(m, 0).UTC()
-		c.minutes[m] = v
-	}
-	return v
-}
-
-func (c *rowValues) addr(a netip.Addr) addrValues {
-	v, ok := c.addrs[a]
-	if !ok {
-		v = addrValues{addrText(a), addrKey(a)}
-		c.addrs[a] = v
-	}
-	return v
 }
 
 func addrText(a netip.Addr) string {

@@ -1,8 +1,9 @@
 // Package flowdb is the embedded flows store: a DuckDB database in the data
-// directory (flows.duckdb) holding per-minute rollups and a catalog of the
-// flow-log objects, whose bodies are archived as they came under raw/ for
-// SQL over the raw records (the view vpc_flow_logs, with Athena's column
-// names). DuckDB runs with extension auto-install and auto-load off and
+// directory (flows.duckdb) holding a catalog of the flow-log objects, whose
+// bodies are archived as they came under raw/ for SQL over the raw records
+// (the view vpc_flow_logs, with Athena's column names) and whose per-minute
+// rollups are written as one Parquet file per object under raw/rollups/
+// (the view flow_rollups). DuckDB runs with extension auto-install and auto-load off and
 // with external access off, so it never reaches the network and user SQL
 // reads nothing but the archive.
 package flowdb
@@ -48,9 +49,17 @@ type DB struct {
 	// writeMu serializes commits, prunes and view rebuilds.
 	writeMu sync.Mutex
 	// formats are the view's text formats (by id) and whether it has a
-	// Parquet group; guarded by writeMu.
+	// Parquet group; rollups whether flow_rollups reads files. Guarded by
+	// writeMu.
 	formats map[string]string
 	parquet bool
+	rollups bool
+
+	// inflight are the objects being committed, by bucket, key and ETag:
+	// one commit per object at a time.
+	objMu    sync.Mutex
+	objCond  *sync.Cond
+	inflight map[string]bool
 
 	compMu     sync.Mutex
 	compLoaded time.Time
@@ -89,7 +98,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("flowdb: open %s: %w", path, err)
 	}
-	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}}
+	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}, inflight: map[string]bool{}}
+	d.objCond = sync.NewCond(&d.objMu)
 	if err := d.setup(context.Background()); err != nil {
 		d.db.Close()
 		if strings.Contains(err.Error(), "configuration has been locked") {
@@ -105,31 +115,11 @@ func Open(dir string, opts Options) (*DB, error) {
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
 
-// schema creates the tables. Addresses are kept as text for people and as
-// 32 hex digits of their 16-byte form (IPv4 mapped into IPv6) so that a
-// prefix is a range of keys: no inet extension needed.
+// schema creates the tables (flow_rollups is a view over Parquet files,
+// see rollups.go). A catalog row names the archived body (path, relative
+// to raw/, "" when not archived or pruned) and the rollups file (rollups,
+// likewise, "" when none or pruned, with the last minute it holds).
 const schema = `
-CREATE TABLE IF NOT EXISTS flow_rollups (
-	minute TIMESTAMP NOT NULL,
-	account VARCHAR NOT NULL,
-	region VARCHAR NOT NULL,
-	interface_id VARCHAR NOT NULL,
-	reporter VARCHAR NOT NULL,
-	client VARCHAR NOT NULL,
-	server VARCHAR NOT NULL,
-	client_addr VARCHAR NOT NULL,
-	server_addr VARCHAR NOT NULL,
-	server_port USMALLINT NOT NULL,
-	protocol UTINYINT NOT NULL,
-	action VARCHAR NOT NULL,
-	bytes_to_server UBIGINT NOT NULL,
-	bytes_to_client UBIGINT NOT NULL,
-	packets_to_server UBIGINT NOT NULL,
-	packets_to_client UBIGINT NOT NULL,
-	records UBIGINT NOT NULL,
-	client_addr_key VARCHAR NOT NULL,
-	server_addr_key VARCHAR NOT NULL
-);
 CREATE TABLE IF NOT EXISTS flow_objects (
 	bucket VARCHAR NOT NULL,
 	key VARCHAR NOT NULL,
@@ -144,25 +134,41 @@ CREATE TABLE IF NOT EXISTS flow_objects (
 	records BIGINT NOT NULL,
 	malformed BIGINT NOT NULL,
 	committed_at TIMESTAMP NOT NULL,
+	rollups VARCHAR NOT NULL DEFAULT '',
+	rollups_last TIMESTAMP,
 	UNIQUE (bucket, key, etag)
 );
+ALTER TABLE flow_objects ADD COLUMN IF NOT EXISTS rollups VARCHAR DEFAULT '';
+ALTER TABLE flow_objects ADD COLUMN IF NOT EXISTS rollups_last TIMESTAMP;
 CREATE TABLE IF NOT EXISTS components (
 	id VARCHAR, type VARCHAR, name VARCHAR, account VARCHAR, region VARCHAR,
 	layer VARCHAR, environment VARCHAR, labels VARCHAR[], identifiers VARCHAR[], data JSON
 );
 `
 
-// setup applies the settings that lock DuckDB down, creates the tables and
-// the view.
+// setup creates the tables, moves an old flow_rollups table's rows into a
+// Parquet file, applies the settings that lock DuckDB down, removes what
+// a crash left behind and creates the views.
 func (d *DB) setup(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create tables: %w", err)
+	}
+	d.writeMu.Lock()
+	defer d.writeMu.Unlock()
+	// Before external access is off: it writes a file with COPY.
+	if err := d.migrateRollupsTable(ctx); err != nil {
+		return err
+	}
 	// allowed_directories keeps the archive readable once external access
 	// is off; lock_configuration stops any later SET. These are global:
-	// every connection of the pool has them.
+	// every connection of the pool has them. The Parquet metadata cache
+	// saves re-reading the rollup files' footers at every query.
 	settings := []string{
 		`SET autoinstall_known_extensions = false`,
 		`SET autoload_known_extensions = false`,
 		`SET allowed_directories = [` + quoteString(d.raw+string(filepath.Separator)) + `]`,
 		`SET enable_external_access = false`,
+		`SET parquet_metadata_cache = true`,
 		`SET lock_configuration = true`,
 	}
 	for _, s := range settings {
@@ -170,17 +176,18 @@ func (d *DB) setup(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
-	if _, err := d.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create tables: %w", err)
-	}
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	// Bodies a crash left half written; we hold the database, so no one
-	// else writes here.
-	if left, err := filepath.Glob(filepath.Join(d.tmp, "body-*")); err == nil {
+	// Files a crash left half written or written but not cataloged; we
+	// hold the database, so no one else writes here.
+	if left, err := os.ReadDir(d.tmp); err == nil {
 		for _, f := range left {
-			os.Remove(f)
+			os.Remove(filepath.Join(d.tmp, f.Name()))
 		}
+	}
+	if err := d.removeUnnamed(ctx); err != nil {
+		return fmt.Errorf("remove files no catalog row names: %w", err)
+	}
+	if err := d.rebuildRollupsView(ctx); err != nil {
+		return err
 	}
 	return d.rebuildView(ctx)
 }

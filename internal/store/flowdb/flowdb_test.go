@@ -371,28 +371,3 @@ func toFloat(rows [][]any) [][]any {
 	}
 	return rows
 }
-
-func TestAppenderJoinsTransaction(t *testing.T) {
-	d := open(t, t.TempDir(), Options{})
-	ctx := context.Background()
-	// A catalog row that cannot be inserted (NOT NULL bucket is fine, so
-	// force a failure with a closed context after the appender ran is
-	// hard): instead check a rolled-back transaction drops appended rows.
-	conn, err := d.db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
-		t.Fatal(err)
-	}
-	if err := appendRollups(ctx, conn, []model.FlowRollup{rollup("i-a", "i-b", 1, model.FlowClient, true, 1, 1)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(ctx, `ROLLBACK`); err != nil {
-		t.Fatal(err)
-	}
-	if got := mustSQL(t, d, `SELECT count(*) FROM flow_rollups`).Rows; got[0][0] != int64(0) {
-		t.Errorf("appended rows survived a rollback: %v", got)
-	}
-}
