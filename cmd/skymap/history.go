@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -34,28 +32,10 @@ func runHistory(ctx context.Context, m *Main, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	u := strings.TrimSuffix(*server, "/") + "/api/components/" + url.PathEscape(fs.Arg(0)) + "/history?limit=" + fmt.Sprint(*limit)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap history: %v\n", err)
-		return exitUsage
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap history: ask %s: %v\n", *server, err)
-		return exitFailure
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap history: read answer: %v\n", err)
-		return exitFailure
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct{ Error struct{ Message string } }
-		json.Unmarshal(body, &e)
-		fmt.Fprintf(m.Stderr, "skymap history: %s: %s\n", resp.Status, safe(e.Error.Message))
-		return exitFailure
+	path := "/api/components/" + url.PathEscape(fs.Arg(0)) + "/history?limit=" + fmt.Sprint(*limit)
+	body, code := getAPI(ctx, m, "history", *server, path)
+	if code != exitOK {
+		return code
 	}
 	if *output == "json" {
 		m.Stdout.Write(body)

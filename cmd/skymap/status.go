@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,25 +31,9 @@ func runStatus(ctx context.Context, m *Main, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(*server, "/")+"/api/status", nil)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap status: %v\n", err)
-		return exitUsage
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap status: ask %s: %v (is `skymap serve` running?)\n", *server, err)
-		return exitFailure
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap status: read answer: %v\n", err)
-		return exitFailure
-	}
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintf(m.Stderr, "skymap status: %s\n", resp.Status)
-		return exitFailure
+	body, code := getAPI(ctx, m, "status", *server, "/api/status")
+	if code != exitOK {
+		return code
 	}
 	if *output == "json" {
 		m.Stdout.Write(body)
