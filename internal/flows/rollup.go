@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/skymap/skymap/internal/collect/flowlogs"
+	"github.com/skymap/skymap/internal/hugemem"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -108,7 +109,7 @@ const (
 )
 
 func newRun() *run {
-	return &run{
+	r := &run{
 		ifaces:  map[string]uint32{},
 		byID:    map[string]uint32{},
 		strings: map[string]string{},
@@ -116,6 +117,8 @@ func newRun() *run {
 		v4:      map[uint64]addrSlot{},
 		v6:      map[addrKey]addrSlot{},
 	}
+	r.rollups.mem = hugemem.NewHolder(r)
+	return r
 }
 
 // begin readies r for an object.

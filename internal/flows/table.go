@@ -1,5 +1,7 @@
 package flows
 
+import "github.com/skymap/skymap/internal/hugemem"
+
 // rollupTable holds the rollups of one object: open addressing with
 // linear probing, each slot a rollup's key and counters in one 64-byte
 // cache line. Rollups come in batches: the slots of a whole batch are
@@ -17,6 +19,10 @@ type rollupTable struct {
 	hashes [tableBatch]uint64
 	nbatch int
 	sink   uint8 // what touching read, so that it is not optimized away
+
+	// mem maps big slot arrays with huge pages (package hugemem); nil
+	// keeps them on the Go heap. Its owner is the run holding the table.
+	mem *hugemem.Holder
 }
 
 // rollupSlot is one rollup. A zero key.flags (keyUsed unset) is an empty
@@ -104,7 +110,7 @@ func (t *rollupTable) slot(k rollupKey, h uint64) *rollupSlot {
 
 func (t *rollupTable) resize(size int) {
 	old := t.slots
-	t.slots = make([]rollupSlot, size)
+	t.slots = hugemem.Make[rollupSlot](t.mem, size)
 	t.mask = uint64(size - 1)
 	for i := range old {
 		if old[i].key.flags != 0 {
@@ -112,6 +118,7 @@ func (t *rollupTable) resize(size int) {
 			*s = old[i]
 		}
 	}
+	t.mem.Swap()
 }
 
 // hashKey mixes a key's 20 bytes (multiply-xorshift).
@@ -138,6 +145,7 @@ func (t *rollupTable) each(f func(*rollupSlot)) {
 	}
 	if len(t.slots) > minTableSize && t.n*16 < len(t.slots) {
 		t.slots = nil
+		t.mem.Free()
 	}
 	t.n = 0
 }

@@ -4,6 +4,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"runtime"
+
+	"github.com/skymap/skymap/internal/hugemem"
 )
 
 // packedKey is a group's key as a tally stores it (see tally). A key's b
@@ -31,10 +33,9 @@ type groupTable struct {
 
 	touched uint64 // sum of touched words, so the touching is not optimized away
 
-	// mem is the mapping behind slots, pending the one replacing it
-	// during a resize (see allocSlots); unused on the Go heap.
-	mem     *slotMem
-	pending []byte
+	// mem maps big slot arrays with huge pages (package hugemem); the
+	// table is its owner.
+	mem *hugemem.Holder
 }
 
 // batchSize is how many records a tally collects before adding them.
@@ -43,6 +44,7 @@ const batchSize = 64
 // newGroupTable returns a table for about n groups.
 func newGroupTable(n int) *groupTable {
 	t := &groupTable{seed: rand.Uint64() | 1}
+	t.mem = hugemem.NewHolder(t)
 	size := 1 << 10
 	for size*3/4 < n {
 		size *= 2
@@ -53,7 +55,7 @@ func newGroupTable(n int) *groupTable {
 
 func (t *groupTable) resize(size int) {
 	old := t.slots
-	t.slots = allocSlots(t, size)
+	t.slots = hugemem.Make[groupSlot](t.mem, size)
 	t.mask = uint64(size - 1)
 	t.n = 0
 	for i := range old {
@@ -61,7 +63,7 @@ func (t *groupTable) resize(size int) {
 			t.add(old[i].key, old[i].counters)
 		}
 	}
-	freeOldSlots(t)
+	t.mem.Swap()
 }
 
 func (t *groupTable) hash(k packedKey) uint64 {
