@@ -75,7 +75,7 @@ func BenchmarkProcess(b *testing.B) {
 		if err != nil || res.Records != benchRecords {
 			b.Fatal(err, res.Records)
 		}
-		rollups = len(res.Rollups)
+		rollups = res.Rollups.Len()
 		p.Release(res) // as the ingest does once the object is committed
 	}
 	b.ReportMetric(float64(b.N*benchRecords)/time.Since(start).Seconds(), "records/s")
@@ -230,7 +230,7 @@ func TestProcessAllocs(t *testing.T) {
 		}
 	})
 	if limit := float64(benchRecords) / 100; allocs > limit {
-		t.Errorf("%v allocations for %d records (%d rollups), want under %v", allocs, benchRecords, len(res.Rollups), limit)
+		t.Errorf("%v allocations for %d records (%d rollups), want under %v", allocs, benchRecords, res.Rollups.Len(), limit)
 	}
-	t.Logf("%v allocations per object of %d records, %d rollups", allocs, benchRecords, len(res.Rollups))
+	t.Logf("%v allocations per object of %d records, %d rollups", allocs, benchRecords, res.Rollups.Len())
 }

@@ -113,7 +113,7 @@ type Processor struct {
 	// an object's processing sees several, each forgetting tens of
 	// megabytes that the next call would take again.
 	runs     chan *run
-	released chan []model.FlowRollup
+	released chan model.FlowRollups
 }
 
 // maxFree is how many runs and released slices a Processor keeps.
@@ -121,24 +121,24 @@ const maxFree = 8
 
 // Release hands back res's rollups once they are committed, for the next
 // Process call to reuse their memory: an object's rollups are about as
-// many as its records, some 200 bytes each, and taking fresh memory for
-// them costs more than filling it. res must not be used after. Calling
+// many as its records, 64 bytes each, and taking fresh memory for them
+// costs more than filling it. res must not be used after. Calling
 // Release is optional.
 func (p *Processor) Release(res *Result) {
-	if res == nil || cap(res.Rollups) == 0 {
+	if res == nil || cap(res.Rollups.Rows) == 0 {
 		return
 	}
 	select {
-	case p.released <- res.Rollups[:0]:
+	case p.released <- res.Rollups:
 	default:
 	}
-	res.Rollups = nil
+	res.Rollups = model.FlowRollups{}
 }
 
 // NewProcessor returns a Processor attributing addresses with index.
 func NewProcessor(index *Index, opts Options) *Processor {
 	p := &Processor{index: index, public: opts.Public,
-		runs: make(chan *run, maxFree), released: make(chan []model.FlowRollup, maxFree)}
+		runs: make(chan *run, maxFree), released: make(chan model.FlowRollups, maxFree)}
 	if len(opts.Accounts) > 0 {
 		p.accounts = make(map[string]bool, len(opts.Accounts))
 		for _, a := range opts.Accounts {
@@ -269,7 +269,7 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 	if end != 0 {
 		res.End = time.Unix(end, 0).UTC()
 	}
-	var out []model.FlowRollup
+	var out model.FlowRollups
 	select {
 	case out = <-p.released:
 	default:

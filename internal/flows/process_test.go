@@ -150,8 +150,9 @@ func TestProcess(t *testing.T) {
 				}
 				want := append(slices.Clone(dbCalls), tt.public...)
 				sortRollups(want)
-				sortRollups(res.Rollups)
-				if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
+				rollups := res.Rollups.Slice()
+				sortRollups(rollups)
+				if d := cmp.Diff(want, rollups, addrCmp); d != "" {
 					t.Errorf("rollups (-want +got):\n%s", d)
 				}
 				got := [...]int64{res.Records, res.OK, res.NoData, res.SkipData, res.Malformed, res.Filtered, res.Dropped}
@@ -194,8 +195,9 @@ func TestProcessReuse(t *testing.T) {
 		rollup(t1-60, "eni-srv", model.FlowServer, "i-a", "i-srv", "10.0.1.10", "10.0.9.9", 443, true, 100, 0, 1, 0, 1),
 		rollup(t1, "eni-srv", model.FlowServer, "i-b", "i-srv", "10.0.1.10", "10.0.9.9", 443, true, 100, 0, 1, 0, 1),
 	}
-	sortRollups(res.Rollups)
-	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
+	got := res.Rollups.Slice()
+	sortRollups(got)
+	if d := cmp.Diff(want, got, addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}
 }
@@ -226,8 +228,9 @@ func TestProcessReporter(t *testing.T) {
 	// The first two share a key: one rollup.
 	want = []model.FlowRollup{want[0], want[2]}
 	want[0].BytesToServer, want[0].PacketsToServer, want[0].Records = 10, 1, 2
-	sortRollups(res.Rollups)
-	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
+	got := res.Rollups.Slice()
+	sortRollups(got)
+	if d := cmp.Diff(want, got, addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}
 	if res.Format != format {
@@ -271,7 +274,7 @@ func TestProcessFallbackFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []model.FlowRollup{rollup(m0, "eni-other", model.FlowClient, "i-app", rdsARN, "10.0.1.10", "10.0.2.20", 5432, true, 10, 0, 1, 0, 1)}
-	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
+	if d := cmp.Diff(want, res.Rollups.Slice(), addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}
 	if res.Format != lf.String() || res.Filtered != 0 {
@@ -294,7 +297,7 @@ func TestProcessCorrupt(t *testing.T) {
 	if !errors.Is(err, flowlogs.ErrCorrupt) {
 		t.Fatalf("err = %v, want ErrCorrupt", err)
 	}
-	if res == nil || res.Records == 0 || res.Records >= 50_000 || len(res.Rollups) == 0 {
+	if res == nil || res.Records == 0 || res.Records >= 50_000 || res.Rollups.Len() == 0 {
 		t.Fatalf("partial result: %+v", res)
 	}
 	if res.ReadWhole {
@@ -308,7 +311,7 @@ func TestProcessCorrupt(t *testing.T) {
 		t.Errorf("the whole object: ReadWhole %v, %d records", whole.ReadWhole, whole.Records)
 	}
 	var n uint64
-	for _, r := range res.Rollups {
+	for _, r := range res.Rollups.Slice() {
 		n += r.Records
 	}
 	if int64(n) != res.Records {
@@ -354,7 +357,7 @@ func TestProcessParquet(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []model.FlowRollup{rollup(m0, "eni-rds", model.FlowServer, "i-app", rdsARN, "10.0.1.10", "10.0.2.20", 5432, true, 300, 2000, 3, 2, 2)}
-	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" {
+	if d := cmp.Diff(want, res.Rollups.Slice(), addrCmp); d != "" {
 		t.Errorf("rollups (-want +got):\n%s", d)
 	}
 	if !res.Parquet || res.Format != flowlogstestHeader+" flow-direction" || res.Records != 2 {
@@ -384,7 +387,7 @@ func TestProcessConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for range 20 {
 				res, err := p.Process(context.Background(), ObjectMeta{Account: acct, Region: region}, body)
-				if err != nil || res.Records != 13 || len(res.Rollups) != 6 {
+				if err != nil || res.Records != 13 || res.Rollups.Len() != 6 {
 					t.Errorf("Process: %v, %+v", err, res)
 					return
 				}
@@ -412,7 +415,27 @@ func TestProcessInterfaceAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []model.FlowRollup{rollup(m0, "eni-app", model.FlowClient, "i-app", rdsARN, "10.0.1.10", "10.0.2.20", 5432, true, 40, 0, 2, 0, 2)}
-	if d := cmp.Diff(want, res.Rollups, addrCmp); d != "" || res.Filtered != 2 {
+	if d := cmp.Diff(want, res.Rollups.Slice(), addrCmp); d != "" || res.Filtered != 2 {
 		t.Errorf("filtered %d, rollups (-want +got):\n%s", res.Filtered, d)
+	}
+}
+
+// Rows come out sorted by minute, stably, by the counting sort and by
+// the fallback for rows spanning years.
+func TestSortByMinute(t *testing.T) {
+	for _, minutes := range [][]uint32{{5, 3, 3, 9, 5, 3}, {7, 7}, {5, 3_000_000, 3, 9, 5, 3}} {
+		rows := make([]model.FlowRollupRow, len(minutes))
+		for i, m := range minutes {
+			rows[i] = model.FlowRollupRow{Minute: m, Records: uint64(i)}
+		}
+		want := slices.Clone(rows)
+		slices.SortStableFunc(want, func(a, b model.FlowRollupRow) int { return int(a.Minute) - int(b.Minute) })
+		got, spare := sortByMinute(rows, nil)
+		if !slices.Equal(got, want) {
+			t.Errorf("%v: %v, want %v", minutes, got, want)
+		}
+		if len(spare) > 0 && &spare[0] == &got[0] {
+			t.Errorf("%v: the spare buffer is the result", minutes)
+		}
 	}
 }

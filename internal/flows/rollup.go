@@ -2,9 +2,10 @@ package flows
 
 import (
 	"bytes"
+	"cmp"
 	"math"
 	"net/netip"
-	"time"
+	"slices"
 
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/hugemem"
@@ -46,6 +47,7 @@ type run struct {
 	eps []endpoint // from 0: epNone, epDrop, epAggregate, then one per (address, owner)
 
 	rollups rollupTable
+	sortBuf []model.FlowRollupRow // finish's, kept across calls
 }
 
 // ifaceRun is one reporting interface of an object.
@@ -139,33 +141,32 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	}
 }
 
-// finish returns the rollups, in no particular order, in out (a
-// released slice, or nil), and empties the table for the next object.
-func (r *run) finish(out []model.FlowRollup) []model.FlowRollup {
+// finish returns the rollups, sorted by minute, in out (released
+// rollups, or empty), and empties the table for the next object.
+func (r *run) finish(out model.FlowRollups) model.FlowRollups {
 	r.rollups.flush()
+	out.Interfaces, out.Endpoints, out.Rows = out.Interfaces[:0], out.Endpoints[:0], out.Rows[:0]
 	if r.rollups.n == 0 {
 		r.rollups.each(func(*rollupSlot) {})
-		return nil
+		return out
 	}
-	if cap(out) < r.rollups.n {
-		out = make([]model.FlowRollup, 0, r.rollups.n)
+	for i := range r.ifList {
+		f := &r.ifList[i]
+		out.Interfaces = append(out.Interfaces, model.FlowInterface{ID: f.id, Account: f.account, Region: r.region})
 	}
-	out = out[:0]
+	for i := range r.eps {
+		out.Endpoints = append(out.Endpoints, model.FlowEndpoint{ID: r.eps[i].id, Addr: r.eps[i].addr})
+	}
+	out.Rows = slices.Grow(out.Rows, r.rollups.n)
 	r.rollups.each(func(a *rollupSlot) {
-		f := &r.ifList[a.key.iface]
-		c, s := &r.eps[a.key.client], &r.eps[a.key.server]
-		o := model.FlowRollup{
-			Minute:          time.Unix(int64(a.key.minute)*60, 0).UTC(),
-			Account:         f.account,
-			Region:          r.region,
-			Interface:       f.id,
-			Reporter:        model.FlowClient,
-			Client:          c.id,
-			Server:          s.id,
-			ClientAddr:      c.addr,
-			ServerAddr:      s.addr,
+		o := model.FlowRollupRow{
+			Minute:          a.key.minute,
+			Interface:       a.key.iface,
+			Client:          a.key.client,
+			Server:          a.key.server,
 			ServerPort:      a.key.serverPort,
 			Protocol:        a.key.protocol,
+			Reporter:        model.FlowClient,
 			Accepted:        a.key.flags&keyAccepted != 0,
 			BytesToServer:   a.bytesToServer,
 			BytesToClient:   a.bytesToClient,
@@ -176,9 +177,42 @@ func (r *run) finish(out []model.FlowRollup) []model.FlowRollup {
 		if a.key.flags&keyServerReports != 0 {
 			o.Reporter = model.FlowServer
 		}
-		out = append(out, o)
+		out.Rows = append(out.Rows, o)
 	})
+	out.Rows, r.sortBuf = sortByMinute(out.Rows, r.sortBuf)
 	return out
+}
+
+// sortByMinute sorts rows by minute with a counting sort into buf (an
+// object spans minutes to hours), and returns the sorted rows and the
+// buffer to keep for next time. Rows spanning too long are sorted in
+// place.
+func sortByMinute(rows, buf []model.FlowRollupRow) (sorted, spare []model.FlowRollupRow) {
+	lo, hi := rows[0].Minute, rows[0].Minute
+	for i := range rows {
+		lo, hi = min(lo, rows[i].Minute), max(hi, rows[i].Minute)
+	}
+	if lo == hi {
+		return rows, buf
+	}
+	if int(hi-lo) > 4*len(rows)+1024 {
+		slices.SortStableFunc(rows, func(a, b model.FlowRollupRow) int { return cmp.Compare(a.Minute, b.Minute) })
+		return rows, buf
+	}
+	starts := make([]int, hi-lo+2)
+	for i := range rows {
+		starts[rows[i].Minute-lo+1]++
+	}
+	for m := 1; m < len(starts); m++ {
+		starts[m] += starts[m-1]
+	}
+	buf = slices.Grow(buf[:0], len(rows))[:len(rows)]
+	for i := range rows {
+		m := rows[i].Minute - lo
+		buf[starts[m]] = rows[i]
+		starts[m]++
+	}
+	return buf, rows
 }
 
 // intern returns b as a string, the same string for the same text.

@@ -38,7 +38,7 @@ type FlowObject struct {
 	Start, End time.Time
 	// Records counts the records read, Malformed the lines skipped.
 	Records, Malformed int64
-	Rollups            []model.FlowRollup
+	Rollups            model.FlowRollups
 }
 
 // Flows keeps flow-log traffic: per-minute rollups and the raw objects, and

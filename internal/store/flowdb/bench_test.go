@@ -27,11 +27,12 @@ func BenchmarkCommitFlowObject(b *testing.B) {
 			ClientAddr: c, ServerAddr: netip.MustParseAddr("10.1.0.1"), ServerPort: 443, Protocol: 6, Accepted: true,
 			BytesToServer: uint64(i), BytesToClient: 2 * uint64(i), PacketsToServer: 3, PacketsToClient: 4, Records: 1}
 	}
+	set := model.NewFlowRollups(rollups...)
 	body := gz(b, defaultHeader)
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
 		o := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", i), ETag: "e", Body: body, Format: defaultHeader,
-			Start: t0, End: t0, Rollups: rollups}
+			Start: t0, End: t0, Rollups: set}
 		if err := d.CommitFlowObject(ctx, o); err != nil {
 			b.Fatal(err)
 		}
@@ -94,7 +95,7 @@ func BenchmarkFlowQueries(b *testing.B) {
 				BytesToServer: uint64(i), BytesToClient: 2 * uint64(i), PacketsToServer: 3, PacketsToClient: 4, Records: 1}
 		}
 		obj := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", o), ETag: "e", Body: body, Format: defaultHeader,
-			Start: start, End: start.Add(time.Hour), Rollups: rollups}
+			Start: start, End: start.Add(time.Hour), Rollups: model.NewFlowRollups(rollups...)}
 		if err := d.CommitFlowObject(ctx, obj); err != nil {
 			b.Fatal(err)
 		}

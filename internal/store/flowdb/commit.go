@@ -90,10 +90,10 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) (err e
 			os.Remove(rollAbs)
 		}
 	}()
-	if len(obj.Rollups) > 0 {
+	if obj.Rollups.Len() > 0 {
 		rollRel = rollupsPath(obj)
 		rollAbs = filepath.Join(d.raw, rollRel)
-		if last, err = d.writeRollups(rollAbs, obj.Rollups); err != nil {
+		if last, err = d.writeRollups(rollAbs, &obj.Rollups); err != nil {
 			rollAbs = ""
 			return fmt.Errorf("flowdb: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
 		}

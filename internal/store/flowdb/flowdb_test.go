@@ -73,7 +73,7 @@ func TestUnreadableBodiesNotArchived(t *testing.T) {
 	good := textObject(t, "good", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
 	truncated := textObject(t, "truncated", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 5 1795341600 1795341660 ACCEPT OK")
 	truncated.Body = truncated.Body[:len(truncated.Body)-6]
-	truncated.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 5, 1)}
+	truncated.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 5, 1))
 	empty := textObject(t, "empty")
 	empty.Body = nil
 	badParquet := &store.FlowObject{Bucket: "logs", Key: "p", ETag: "e", Parquet: true, Body: []byte("PAR1 not really"), Start: t0, End: t0}
@@ -156,7 +156,7 @@ func TestCommitIdempotentAndRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	// Done before and after a commit, and commits twice: storetest's
 	// CommitOnce. Here: the catalog, and what a restart keeps.
 	for range 2 {
@@ -248,14 +248,14 @@ func TestPrune(t *testing.T) {
 	d := open(t, dir, Options{})
 	ctx := context.Background()
 	old := textObject(t, "old", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	old.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	old.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	v3 := defaultHeader + " vpc-id"
 	recent := &store.FlowObject{Bucket: "logs", Key: "new", ETag: "e", Body: gz(t, v3,
 		"3 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 7 1795345200 1795345260 ACCEPT OK vpc-1"),
 		Format: v3, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Minute)}
 	r := rollup("i-a", "i-b", 443, model.FlowServer, true, 7, 1)
 	r.Minute = t0.Add(time.Hour)
-	recent.Rollups = []model.FlowRollup{r}
+	recent.Rollups = model.NewFlowRollups(r)
 	for _, o := range []*store.FlowObject{old, recent} {
 		if err := d.CommitFlowObject(ctx, o); err != nil {
 			t.Fatal(err)
@@ -303,7 +303,7 @@ func TestConcurrentCommitAndQuery(t *testing.T) {
 				h := defaultHeader + " flow-direction"
 				o.Format, o.Body = h, gz(t, h, "5 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1 1795341600 1795341660 ACCEPT OK ingress")
 			}
-			o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1, 1)}
+			o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1, 1))
 			if err := d.CommitFlowObject(ctx, o); err != nil {
 				errs <- err
 			}

@@ -1,23 +1,17 @@
 package flowdb
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/parquet-go/parquet-go"
-
-	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
 
@@ -34,34 +28,6 @@ var rollupColumns = []struct{ name, typ string }{
 	{"server_addr", "VARCHAR"}, {"server_port", "USMALLINT"}, {"protocol", "UTINYINT"}, {"action", "VARCHAR"},
 	{"bytes_to_server", "UBIGINT"}, {"bytes_to_client", "UBIGINT"}, {"packets_to_server", "UBIGINT"},
 	{"packets_to_client", "UBIGINT"}, {"records", "UBIGINT"}, {"client_addr_key", "VARCHAR"}, {"server_addr_key", "VARCHAR"},
-}
-
-// rollupRow is a row of a rollups file: flow_rollups' columns, with
-// Parquet types DuckDB reads back as those of rollupColumns (a timestamp
-// not adjusted to UTC is a TIMESTAMP, unsigned integers keep their
-// width). Addresses are kept as text for people and as 32 hex digits of
-// their 16-byte form (IPv4 mapped into IPv6) so that a prefix is a range
-// of keys: no inet extension needed.
-type rollupRow struct {
-	Minute          time.Time `parquet:"minute,timestamp(microsecond:local)"`
-	Account         string    `parquet:"account,dict"`
-	Region          string    `parquet:"region,dict"`
-	InterfaceID     string    `parquet:"interface_id,dict"`
-	Reporter        string    `parquet:"reporter,dict"`
-	Client          string    `parquet:"client,dict"`
-	Server          string    `parquet:"server,dict"`
-	ClientAddr      string    `parquet:"client_addr"`
-	ServerAddr      string    `parquet:"server_addr"`
-	ServerPort      uint16    `parquet:"server_port"`
-	Protocol        uint8     `parquet:"protocol"`
-	Action          string    `parquet:"action,dict"`
-	BytesToServer   uint64    `parquet:"bytes_to_server"`
-	BytesToClient   uint64    `parquet:"bytes_to_client"`
-	PacketsToServer uint64    `parquet:"packets_to_server"`
-	PacketsToClient uint64    `parquet:"packets_to_client"`
-	Records         uint64    `parquet:"records"`
-	ClientAddrKey   string    `parquet:"client_addr_key"`
-	ServerAddrKey   string    `parquet:"server_addr_key"`
 }
 
 // rollupsDir is the directory of the rollup files, relative to raw/.
@@ -81,119 +47,6 @@ func rollupsPath(obj *store.FlowObject) string {
 // rollupsGlob matches every rollups file.
 func (d *DB) rollupsGlob() string {
 	return filepath.Join(d.raw, rollupsDir, "*", "*", "*", "*", "r-*.parquet")
-}
-
-// writeRollups writes rollups, sorted by minute, as one Parquet file (one
-// row group, snappy) at path through a temporary file in flows.tmp, and
-// returns the last minute. Each minute's and address's column values are
-// converted once per file.
-func (d *DB) writeRollups(path string, rollups []model.FlowRollup) (last time.Time, err error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	f, err := os.CreateTemp(d.tmp, "rollups-*")
-	if err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// Sorted by minute so that DuckDB's min/max statistics prune well
-	// (stable: rows of a minute keep the Processor's order).
-	order := make([]int32, len(rollups))
-	keys := make([]int64, len(rollups))
-	sorted := true
-	for i := range order {
-		order[i] = int32(i)
-		keys[i] = rollups[i].Minute.Unix()
-		sorted = sorted && (i == 0 || keys[i-1] <= keys[i])
-	}
-	if !sorted {
-		slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(keys[a], keys[b]) })
-	}
-	w := parquet.NewGenericWriter[rollupRow](f, parquet.Compression(&parquet.Snappy), parquet.MaxRowsPerRowGroup(int64(len(rollups))+1))
-	var c rowValues
-	c.init()
-	const chunk = 4096
-	buf := make([]rollupRow, 0, min(chunk, len(rollups)))
-	for n, i := range order {
-		r := &rollups[i]
-		ca, sa := c.addr(r.ClientAddr), c.addr(r.ServerAddr)
-		m := c.minute(r.Minute)
-		if n == len(order)-1 {
-			last = m
-		}
-		reporter := model.FlowClient.String()
-		if r.Reporter == model.FlowServer {
-			reporter = model.FlowServer.String()
-		}
-		action := "REJECT"
-		if r.Accepted {
-			action = "ACCEPT"
-		}
-		buf = append(buf, rollupRow{Minute: m, Account: r.Account, Region: r.Region, InterfaceID: r.Interface,
-			Reporter: reporter, Client: r.Client, Server: r.Server, ClientAddr: ca.text, ServerAddr: sa.text,
-			ServerPort: r.ServerPort, Protocol: r.Protocol, Action: action,
-			BytesToServer: r.BytesToServer, BytesToClient: r.BytesToClient, PacketsToServer: r.PacketsToServer,
-			PacketsToClient: r.PacketsToClient, Records: r.Records, ClientAddrKey: ca.key, ServerAddrKey: sa.key})
-		if len(buf) == cap(buf) || n == len(order)-1 {
-			if _, err := w.Write(buf); err != nil {
-				return last, fmt.Errorf("write rollups: %w", err)
-			}
-			buf = buf[:0]
-		}
-	}
-	if err := w.Close(); err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return last, fmt.Errorf("write rollups: %w", err)
-	}
-	return last, nil
-}
-
-// rowValues caches one file's minutes and addresses' column values.
-type rowValues struct {
-	minutes map[int64]time.Time
-	addrs   map[netip.Addr]addrValues
-}
-
-// addrValues are an address's text and key columns.
-type addrValues struct{ text, key string }
-
-func (c *rowValues) init() {
-	c.minutes = map[int64]time.Time{}
-	c.addrs = map[netip.Addr]addrValues{}
-}
-
-// minute is t truncated to its minute, in UTC.
-func (c *rowValues) minute(t time.Time) time.Time {
-	m := t.Unix()
-	m -= ((m % 60) + 60) % 60
-	v, ok := c.minutes[m]
-	if !ok {
-		v = time.Unix(m, 0).UTC()
-		c.minutes[m] = v
-	}
-	return v
-}
-
-func (c *rowValues) addr(a netip.Addr) addrValues {
-	v, ok := c.addrs[a]
-	if !ok {
-		v = addrValues{addrText(a), addrKey(a)}
-		c.addrs[a] = v
-	}
-	return v
 }
 
 // rebuildRollupsView (re)creates flow_rollups: the rollup files when the

@@ -46,7 +46,7 @@ func TestRollupsViewTypes(t *testing.T) {
 		t.Errorf("empty view (-want +got):\n%s", diff)
 	}
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{at(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10), 3), rollup("urn:host:/203.0.113.9", "db", 5432, model.FlowClient, false, 5, 1)}
+	o.Rollups = model.NewFlowRollups(at(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10), 3), rollup("urn:host:/203.0.113.9", "db", 5432, model.FlowClient, false, 5, 1))
 	if err := d.CommitFlowObject(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestMinuteFilterPushedDown(t *testing.T) {
 	for h := range 3 {
 		o := textObject(t, fmt.Sprintf("k%d", h))
 		o.Start, o.End = t0.Add(time.Duration(h)*time.Hour), t0.Add(time.Duration(h)*time.Hour+time.Minute)
-		o.Rollups = []model.FlowRollup{at(rollup("i-a", "i-b", 443, model.FlowServer, true, uint64(h+1), 1), 60*h)}
+		o.Rollups = model.NewFlowRollups(at(rollup("i-a", "i-b", 443, model.FlowServer, true, uint64(h+1), 1), 60*h))
 		if err := d.CommitFlowObject(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func TestCommitFailureRemovesFiles(t *testing.T) {
 		return t0
 	}})
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if err := d.CommitFlowObject(ctx, o); !errors.Is(err, context.Canceled) {
 		t.Fatalf("commit: %v, want canceled", err)
 	}
@@ -153,7 +153,7 @@ func TestConcurrentCommitsOfOneObject(t *testing.T) {
 	d := open(t, dir, Options{})
 	ctx := context.Background()
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -181,7 +181,7 @@ func TestLeftoversRemovedAtOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if err := d.CommitFlowObject(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestMigrateRollupsTable(t *testing.T) {
 		t.Error("old object not done after migration")
 	}
 	o := textObject(t, "k1")
-	o.Rollups = []model.FlowRollup{at(rollup("i-a", "i-b", 443, model.FlowServer, true, 1, 1), 10)}
+	o.Rollups = model.NewFlowRollups(at(rollup("i-a", "i-b", 443, model.FlowServer, true, 1, 1), 10))
 	if err := d.CommitFlowObject(ctx, o); err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +272,7 @@ func TestPruneRawKeepsRollups(t *testing.T) {
 	d := open(t, dir, Options{})
 	ctx := context.Background()
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if err := d.CommitFlowObject(ctx, o); err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func TestRefusals(t *testing.T) {
 	d := open(t, t.TempDir(), Options{})
 	ctx := context.Background()
 	o := textObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if err := d.CommitFlowObject(ctx, o); err != nil {
 		t.Fatal(err)
 	}

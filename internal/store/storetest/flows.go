@@ -91,7 +91,7 @@ func testCommitOnce(t *testing.T, open func(t *testing.T) store.Flows) {
 	d := open(t)
 	ctx := context.Background()
 	o := TextObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if done, err := d.FlowObjectDone(ctx, "logs", "k1", "e1"); err != nil || done {
 		t.Fatalf("done before commit: %v %v", done, err)
 	}
@@ -155,7 +155,7 @@ func testSQLRefusals(t *testing.T, open func(t *testing.T) store.Flows) {
 	d := open(t)
 	ctx := context.Background()
 	o := TextObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	o.Rollups = []model.FlowRollup{Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	o.Rollups = model.NewFlowRollups(Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	if err := d.CommitFlowObject(ctx, o); err != nil {
 		t.Fatal(err)
 	}
@@ -186,12 +186,12 @@ func testPrune(t *testing.T, open func(t *testing.T) store.Flows) {
 	d := open(t)
 	ctx := context.Background()
 	old := TextObject(t, "old", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
-	old.Rollups = []model.FlowRollup{Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10)}
+	old.Rollups = model.NewFlowRollups(Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
 	v3 := DefaultHeader + " vpc-id"
 	recent := &store.FlowObject{Bucket: "logs", Key: "new", ETag: "e", Body: GzipText(t, v3,
 		"3 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 7 1795345200 1795345260 ACCEPT OK vpc-1"),
 		Format: v3, Start: t0.Add(time.Hour), End: t0.Add(time.Hour + time.Minute)}
-	recent.Rollups = []model.FlowRollup{at(Rollup("i-a", "i-b", 443, model.FlowServer, true, 7, 1), 60)}
+	recent.Rollups = model.NewFlowRollups(at(Rollup("i-a", "i-b", 443, model.FlowServer, true, 7, 1), 60))
 	for _, o := range []*store.FlowObject{old, recent} {
 		if err := d.CommitFlowObject(ctx, o); err != nil {
 			t.Fatal(err)
@@ -257,7 +257,7 @@ func trafficFlows(t *testing.T, open func(t *testing.T) store.Flows) store.Flows
 	udp := Rollup("i-a", "i-c", 53, model.FlowClient, true, 60, 2)
 	udp.Protocol = 17
 	o := &store.FlowObject{Bucket: "logs", Key: "k", ETag: "e", Body: GzipText(t, DefaultHeader), Format: DefaultHeader, Start: t0, End: t0,
-		Rollups: []model.FlowRollup{
+		Rollups: model.NewFlowRollups(
 			Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 4),
 			Rollup("i-a", "i-b", 443, model.FlowClient, true, 990, 4),
 			at(Rollup("i-a", "i-b", 443, model.FlowClient, true, 300, 1), 1),
@@ -265,7 +265,7 @@ func trafficFlows(t *testing.T, open func(t *testing.T) store.Flows) store.Flows
 			Rollup("i-c", "i-b", 22, model.FlowClient, true, 40, 1),
 			at(Rollup("urn:host:/203.0.113.9", "db", 5432, model.FlowServer, true, 5000, 3), 5),
 			udp,
-		}}
+		)}
 	if err := d.CommitFlowObject(context.Background(), o); err != nil {
 		t.Fatal(err)
 	}
