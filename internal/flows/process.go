@@ -201,12 +201,10 @@ func (p *Processor) Process(ctx context.Context, obj ObjectMeta, body []byte) (*
 		res.Parquet = true
 		recs, format = pr, pr.Format()
 	} else {
-		r.src.Reset(body)
 		if r.rd == nil {
-			r.rd = flowlogs.NewReader(&r.src, name, obj.Format)
-		} else {
-			r.rd.Reset(&r.src, name, obj.Format)
+			r.rd = flowlogs.NewReader(nil, name, obj.Format)
 		}
+		r.rd.ResetBytes(body, name, obj.Format)
 		recs = r.rd
 		var err error
 		if format, err = r.rd.ReadHeader(); err != nil {

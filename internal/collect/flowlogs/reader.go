@@ -7,6 +7,8 @@ import (
 	"io"
 
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/skymap/skymap/internal/inflate"
 )
 
 // Buffer sizes: the compressed input and the decompressed text are read in
@@ -71,8 +73,16 @@ type Reader struct {
 	src     *countingReader
 	in      *bufio.Reader
 	gz      *gzip.Reader
-	text    io.Reader // in, or gz
+	text    io.Reader // in, gz, or whole
 	started bool
+
+	// body is the object when the Reader was given it whole
+	// (ResetBytes), bodyRd reads it; a gzip body is then decompressed at
+	// once into text, which whole reads (package inflate).
+	body     []byte
+	bodyRd   bytes.Reader
+	inflated []byte
+	whole    bytes.Reader
 
 	buf    []byte
 	pos    int // next unread byte of buf
@@ -115,8 +125,28 @@ func (rd *Reader) Reset(src io.Reader, name string, fallback *Format) {
 	}
 	rd.src.r, rd.src.n = src, 0
 	rd.in.Reset(rd.src)
-	*rd = Reader{name: name, fallback: fallback, src: rd.src, in: rd.in, gz: rd.gz, buf: rd.buf, rec: rd.rec, header: rd.header[:0]}
+	inflated := rd.inflated[:0]
+	if cap(inflated) > maxKeptText {
+		inflated = nil
+	}
+	*rd = Reader{name: name, fallback: fallback, src: rd.src, in: rd.in, gz: rd.gz, buf: rd.buf, rec: rd.rec, header: rd.header[:0],
+		inflated: inflated}
 }
+
+// ResetBytes is Reset for an object held whole in memory, body: built
+// with libdeflate (package inflate), a gzip body of up to inflate.Limit
+// bytes of text is decompressed in one call, about three times faster
+// than streamed. A body it refuses (corrupt, too large) is streamed as
+// Reset does, which keeps the records before a corruption.
+func (rd *Reader) ResetBytes(body []byte, name string, fallback *Format) {
+	rd.Reset(&rd.bodyRd, name, fallback) // zeroes bodyRd: reset it after
+	rd.bodyRd.Reset(body)
+	rd.body = body
+}
+
+// maxKeptText is the most decompressed text buffer a Reader keeps between
+// objects.
+const maxKeptText = 64 << 20
 
 // countingReader counts the bytes read from the object.
 type countingReader struct {
@@ -140,6 +170,17 @@ func (rd *Reader) start() error {
 			return fmt.Errorf("read %s: %w", rd.name, err)
 		}
 		return nil
+	}
+	if rd.body != nil && inflate.Available {
+		text, err := inflate.Gunzip(rd.inflated[:0], rd.body, inflate.Limit)
+		rd.inflated = text
+		if err == nil {
+			rd.whole.Reset(text)
+			rd.text = &rd.whole
+			return nil
+		}
+		// Streamed below: it reads what precedes a corruption, and holds
+		// no more than its buffers.
 	}
 	if rd.gz == nil {
 		rd.gz, err = gzip.NewReader(rd.in)

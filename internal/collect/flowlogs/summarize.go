@@ -7,7 +7,10 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
+
+	"github.com/skymap/skymap/internal/inflate"
 )
 
 // Summary totals the records of flow-log objects and groups their traffic
@@ -118,6 +121,9 @@ type records interface {
 	Malformed() (int64, []LineError)
 }
 
+// maxWholeFile is the largest gzip file read whole.
+const maxWholeFile = 32 << 20
+
 // file reads one file into t, reusing rd when not nil, and returns the
 // reader for the next file. Parquet files are told by their magic bytes.
 func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Reader, res *FileResult) *Reader {
@@ -134,7 +140,8 @@ func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Rea
 	defer f.Close()
 	var recs records
 	var format *Format
-	if head := make([]byte, 4); readFull(f, head) && IsParquet(head) {
+	head := make([]byte, 4)
+	if readFull(f, head) && IsParquet(head) {
 		var st os.FileInfo
 		if st, err = f.Stat(); err == nil {
 			var p *ParquetReader
@@ -144,12 +151,28 @@ func (t *tally) file(ctx context.Context, path string, fallback *Format, rd *Rea
 		}
 	} else if _, err = f.Seek(0, io.SeekStart); err == nil {
 		if rd == nil {
-			rd = NewReader(f, path, fallback)
-		} else {
+			rd = NewReader(nil, path, fallback)
+		}
+		// A gzip file is decompressed whole when that is faster (see
+		// Reader.ResetBytes), else streamed.
+		whole := false
+		if inflate.Available && head[0] == 0x1f && head[1] == 0x8b {
+			var st os.FileInfo
+			if st, err = f.Stat(); err == nil && st.Size() <= maxWholeFile {
+				t.body = slices.Grow(t.body[:0], int(st.Size()))[:st.Size()]
+				if _, err = io.ReadFull(f, t.body); err == nil {
+					rd.ResetBytes(t.body, path, fallback)
+					whole = true
+				}
+			}
+		}
+		if err == nil && !whole {
 			rd.Reset(f, path, fallback)
 		}
-		recs = rd
-		format, err = rd.ReadHeader()
+		if err == nil {
+			recs = rd
+			format, err = rd.ReadHeader()
+		}
 	}
 	if err == nil && format != nil {
 		if err = format.CheckAttribution(); err != nil {

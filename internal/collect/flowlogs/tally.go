@@ -31,6 +31,8 @@ type tally struct {
 	ifaces   []string          // by index; index 0 is "no interface id"
 	addrs    map[netip.Addr]uint32
 	addrList []netip.Addr
+
+	body []byte // a gzip file read whole (Reader.ResetBytes)
 }
 
 // Flags in the low byte of packedKey.b.
