@@ -1,8 +1,8 @@
 package flows
 
 import (
-	"bytes"
 	"cmp"
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"slices"
@@ -28,7 +28,6 @@ type run struct {
 	account  string // the object's
 	region   string
 
-	src bytes.Reader
 	rd  *flowlogs.Reader
 
 	// ifaces interns (account, interface-id) for this call: the index
@@ -48,6 +47,50 @@ type run struct {
 
 	rollups rollupTable
 	sortBuf []model.FlowRollupRow // finish's, kept across calls
+
+	// Direct-mapped caches in front of ifaces and v4: an entry holds its
+	// key inline, so that a hit costs one cache line where a map lookup
+	// costs several (records come in no order of interface or address).
+	ifCache ifaceCache
+	v4Cache *[1 << v4CacheBits]v4Entry
+}
+
+// ifaceCache caches run.iface by interface-id and account-id text.
+type ifaceCache struct {
+	entries *[1 << ifCacheBits]ifEntry
+}
+
+// ifEntry is a cached interface: key holds the id's n bytes then the
+// account's m bytes. n == 0: empty.
+type ifEntry struct {
+	key  [42]byte
+	n, m uint8
+	idx  uint32
+}
+
+// v4Entry is a cached IPv4 endpoint: k as in run.v4. An empty entry has
+// an empty span.
+type v4Entry struct {
+	k    uint64
+	slot addrSlot
+}
+
+const (
+	ifCacheBits = 13
+	v4CacheBits = 16
+)
+
+// entry returns the cache entry of (id, acct), and false when they do
+// not fit one.
+func (c *ifaceCache) entry(id, acct []byte) (*ifEntry, bool) {
+	if len(id)+len(acct) > len(ifEntry{}.key) || len(id) < 8 {
+		return nil, false
+	}
+	h := binary.LittleEndian.Uint64(id[len(id)-8:]) * 0x9e3779b97f4a7c15
+	if len(acct) >= 8 {
+		h ^= binary.LittleEndian.Uint64(acct[len(acct)-8:]) * 0xc2b2ae3d27d4eb4f
+	}
+	return &c.entries[h>>(64-ifCacheBits)], true
 }
 
 // ifaceRun is one reporting interface of an object.
@@ -118,6 +161,8 @@ func newRun() *run {
 		hosts:   map[netip.Addr]string{},
 		v4:      map[uint64]addrSlot{},
 		v6:      map[addrKey]addrSlot{},
+		ifCache: ifaceCache{entries: new([1 << ifCacheBits]ifEntry)},
+		v4Cache: new([1 << v4CacheBits]v4Entry),
 	}
 	r.rollups.mem = hugemem.NewHolder(r)
 	return r
@@ -132,6 +177,8 @@ func (r *run) begin(p *Processor, obj ObjectMeta) {
 	r.ifList = r.ifList[:0]
 	clear(r.v4)
 	clear(r.v6)
+	clear(r.ifCache.entries[:])
+	clear(r.v4Cache[:])
 	r.eps = append(r.eps[:0], endpoint{}, endpoint{}, endpoint{id: model.PublicAggregate})
 	if len(r.strings) > maxInterned {
 		clear(r.strings)
@@ -235,6 +282,20 @@ func (r *run) iface(rec *flowlogs.Record) uint32 {
 	if id == nil {
 		id = rec.Text(flowlogs.FieldTGWAttachmentID)
 	}
+	c, ok := r.ifCache.entry(id, acct)
+	if ok && c.n != 0 && string(c.key[:c.n]) == string(id) && string(c.key[c.n:c.n+c.m]) == string(acct) {
+		return c.idx
+	}
+	i := r.ifaceSlow(id, acct)
+	if ok {
+		c.n, c.m, c.idx = uint8(len(id)), uint8(len(acct)), i
+		copy(c.key[copy(c.key[:], id):], acct)
+	}
+	return i
+}
+
+// ifaceSlow is iface past its cache.
+func (r *run) ifaceSlow(id, acct []byte) uint32 {
 	if i, ok := r.byID[string(id)]; ok {
 		if f := &r.ifList[i]; acct == nil && f.account == r.account || acct != nil && string(acct) == f.account {
 			return i
@@ -305,7 +366,17 @@ func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) addrSlot {
 	if a.Is4() {
 		b := a.As4()
 		k4 = uint64(vpc)<<32 | uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3])
-		slot, ok = r.v4[k4]
+		c := &r.v4Cache[(k4*0x9e3779b97f4a7c15)>>(64-v4CacheBits)]
+		if c.k == k4 && c.slot.lo <= t && t < c.slot.hi {
+			return c.slot
+		}
+		if slot, ok = r.v4[k4]; ok && slot.lo <= t && t < slot.hi {
+			c.k, c.slot = k4, slot
+			return slot
+		}
+		slot = r.endpointSlow(vpc, a, t, k4, k6, slot, ok)
+		c.k, c.slot = k4, slot
+		return slot
 	} else {
 		k6 = addrKey{vpc, a}
 		slot, ok = r.v6[k6]
@@ -313,6 +384,11 @@ func (r *run) endpoint(vpc uint32, a netip.Addr, t int64) addrSlot {
 	if ok && slot.lo <= t && t < slot.hi {
 		return slot
 	}
+	return r.endpointSlow(vpc, a, t, k4, k6, slot, ok)
+}
+
+// endpointSlow is endpoint for an address not seen at t yet.
+func (r *run) endpointSlow(vpc uint32, a netip.Addr, t int64, k4 uint64, k6 addrKey, slot addrSlot, ok bool) addrSlot {
 	owner, lo, hi := r.snap.lookupSpan(vpc, a, t)
 	ep := r.newEndpoint(owner, a)
 	if ok && ep > epAggregate && r.eps[slot.ep] == r.eps[ep] && ep == uint32(len(r.eps)-1) {
