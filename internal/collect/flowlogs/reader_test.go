@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/klauspost/compress/gzip"
+
+	"github.com/skymap/skymap/internal/inflate"
 )
 
 func gz(t testing.TB, texts ...string) []byte {
@@ -317,5 +319,48 @@ func TestReaderAllocs(t *testing.T) {
 	})
 	if allocs > 20 {
 		t.Errorf("%v allocations per object of 10,000 records", allocs)
+	}
+}
+
+// ResetBytes reads the same records as a stream: a gzip body of several
+// members through libdeflate when built with it, a corrupt one streamed
+// up to the damage, a plain one as it is.
+func TestResetBytes(t *testing.T) {
+	lines := []string{
+		defaultNames,
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK",
+		"2 123456789012 eni-2 10.0.0.3 10.0.0.4 40001 22 6 1 60 1795341600 1795341660 REJECT OK",
+	}
+	text := strings.Join(lines, "\n") + "\n"
+	whole := gz(t, text, text[len(lines[0])+1:])
+	corrupt := bytes.Clone(whole)
+	corrupt = append(corrupt[:len(corrupt)-12], "damaged trailer"...)
+	for _, tt := range []struct {
+		name     string
+		body     []byte
+		inflated bool // read through libdeflate when built with it
+	}{
+		{"gzip members", whole, true},
+		{"corrupt gzip", corrupt, false},
+		{"plain", []byte(text), false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			want, wantRd := readAll(t, tt.body, nil)
+			rd := NewReader(nil, "first", nil)
+			rd.ResetBytes(tt.body, "obj", nil)
+			var got []string
+			for rd.Next() {
+				got = append(got, string(rd.Record().AppendLine(nil)))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("records (-stream +whole):\n%s", diff)
+			}
+			if (rd.Err() == nil) != (wantRd.Err() == nil) || (rd.Err() != nil && rd.Err().Error() != wantRd.Err().Error()) {
+				t.Errorf("error %v, streamed %v", rd.Err(), wantRd.Err())
+			}
+			if used := rd.text == io.Reader(&rd.whole); used != (tt.inflated && inflate.Available) {
+				t.Errorf("decompressed whole: %v, built with libdeflate: %v", used, inflate.Available)
+			}
+		})
 	}
 }
