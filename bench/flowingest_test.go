@@ -16,6 +16,7 @@ import (
 
 	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
 	"github.com/skymap/skymap/internal/flows"
+	"github.com/skymap/skymap/internal/inflate"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store/flowdb"
 )
@@ -92,6 +93,7 @@ func BenchmarkFlowIngest(b *testing.B) {
 		compressed += int64(len(bodies[i]))
 	}
 	comps, accounts := flowEstate()
+	b.Logf("libdeflate: %v", inflate.Available)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(flowIngestWorkers))
 	ctx := context.Background()
 	n := float64(flowFiles * flowPerFile)

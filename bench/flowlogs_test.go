@@ -17,6 +17,7 @@ import (
 
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
+	"github.com/skymap/skymap/internal/inflate"
 )
 
 // The flow-log corpus: 20 gzip objects of 100,000 default-format records
@@ -100,7 +101,12 @@ func BenchmarkFlowlogsSummarize(b *testing.B) {
 		b.Fatal("the baseline needs the gzip binary: ", err)
 	}
 	bin := filepath.Join(b.TempDir(), "skymap")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/skymap").CombinedOutput(); err != nil {
+	build := []string{"build", "-o", bin}
+	if inflate.Available { // the binary as this test was built: with libdeflate or without
+		build = append(build, "-tags", "libdeflate")
+	}
+	b.Logf("libdeflate: %v", inflate.Available)
+	if out, err := exec.Command("go", append(build, "../cmd/skymap")...).CombinedOutput(); err != nil {
 		b.Fatalf("build skymap: %v\n%s", err, out)
 	}
 	var compressed int64
