@@ -67,6 +67,10 @@ type pqDict struct {
 	plain []byte
 	n     int
 	index map[string]uint32
+	// page is the dictionary page as written (header and compressed
+	// body), made once for the columns sharing the dictionary.
+	page       []byte
+	pageUncomp int64
 }
 
 // add returns v's index, adding it.
@@ -248,8 +252,14 @@ func (w *rollupFile) encode(rs *model.FlowRollups) ([][]byte, uint32, error) {
 		}
 		ch := &w.chunks[c]
 		ch.dict = d
-		ch.data = w.appendPage(ch.data, format.PageHeader{Type: format.DictionaryPage,
-			DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(d.n), Encoding: format.Plain})}, d.plain, ch)
+		if d.page == nil {
+			var pc pqChunk
+			d.page = w.appendPage(nil, format.PageHeader{Type: format.DictionaryPage,
+				DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(d.n), Encoding: format.Plain})}, d.plain, &pc)
+			d.pageUncomp = pc.uncompSize
+		}
+		ch.data = append(ch.data, d.page...)
+		ch.uncompSize += d.pageUncomp
 		ch.dictPage = len(ch.data)
 	}
 
