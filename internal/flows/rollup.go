@@ -473,6 +473,16 @@ func (r *run) add(rec *flowlogs.Record, res *Result) {
 // else the flow direction (egress: the source); else the side owned by
 // the interface's owner; else the source.
 func (r *run) srcReports(f *ifaceRun, rec *flowlogs.Record, src, dst uint32, t int64) bool {
+	// The usual case without reading the interface's addresses: one side
+	// is its primary address.
+	if f.primary.IsValid() {
+		if f.primary == rec.SrcAddr {
+			return true
+		}
+		if f.primary == rec.DstAddr {
+			return false
+		}
+	}
 	if n := f.info; n != nil {
 		for _, a := range n.addrs {
 			if a == rec.SrcAddr {
