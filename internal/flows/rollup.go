@@ -76,8 +76,8 @@ type v4Entry struct {
 }
 
 const (
-	ifCacheBits = 13
-	v4CacheBits = 16
+	ifCacheBits = 12
+	v4CacheBits = 14
 )
 
 // entry returns the cache entry of (id, acct), and false when they do
@@ -95,16 +95,17 @@ func (c *ifaceCache) entry(id, acct []byte) (*ifEntry, bool) {
 
 // ifaceRun is one reporting interface of an object.
 type ifaceRun struct {
-	id, account string
-	monitored   bool
-	info        *iface // nil when the index does not know it
-	vpc         uint32
-
+	// What every record reads first, in its first 64 bytes.
+	monitored bool
+	hasOwn    bool
+	vpc       uint32
 	// own is the endpoint of the interface's primary address, on one side
 	// of most of its records, valid over [own.lo, own.hi).
 	own     addrSlot
-	hasOwn  bool
 	primary netip.Addr
+	info    *iface // nil when the index does not know it
+
+	id, account string
 }
 
 // endpoint is one side of conversations: a component id or urn:host:/
