@@ -63,6 +63,9 @@ type DB struct {
 
 	compMu     sync.Mutex
 	compLoaded time.Time
+
+	// writers are rollup file writers kept for reuse.
+	writers chan *rollupFile
 }
 
 var _ store.Flows = (*DB)(nil)
@@ -98,7 +101,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("flowdb: open %s: %w", path, err)
 	}
-	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}, inflight: map[string]bool{}}
+	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}, inflight: map[string]bool{},
+		writers: make(chan *rollupFile, 2)}
 	d.objCond = sync.NewCond(&d.objMu)
 	if err := d.setup(context.Background()); err != nil {
 		d.db.Close()

@@ -36,7 +36,7 @@ import (
 // unsigned integers with their width.
 
 // rollupPageRows is the most rows of a data page.
-const rollupPageRows = 1 << 16
+const rollupPageRows = 1 << 14
 
 // The columns of a rollups file, in rollupColumns' order.
 const (
@@ -91,9 +91,6 @@ func (d *pqDict) add(v string) uint32 {
 // width is the bit width of d's indices (at least 1).
 func (d *pqDict) width() int { return max(1, bits.Len32(uint32(max(d.n, 1)-1))) }
 
-// newDict returns a dictionary for about n values.
-func newDict(n int) *pqDict { return &pqDict{index: make(map[string]uint32, n)} }
-
 // appendAddr adds a, which the dictionary lacks: its text, or as key its
 // 32 hex digits (addrText, addrKey).
 func (d *pqDict) appendAddr(a netip.Addr, key bool) {
@@ -131,7 +128,9 @@ type pqChunk struct {
 	uncompSize int64
 }
 
-// rollupFile writes one object's rollups (see above).
+// rollupFile writes one object's rollups (see above). It is reused from
+// object to object (DB.writers), so that its buffers, about the size of
+// the file and of an object's tables, are not taken afresh each time.
 type rollupFile struct {
 	chunks [numRollupCols]pqChunk
 	// One page's values: dictionary indices, 8-byte and 4-byte numbers.
@@ -140,6 +139,59 @@ type rollupFile struct {
 	u32  [numRollupCols][]uint32
 	page []byte // a page's uncompressed body
 	comp []byte // and compressed
+
+	// The dictionaries and, per interface and endpoint, its indices in
+	// them.
+	accounts, regions, ifaces, ids, addrTexts, addrKeys pqDict
+	ifAcct, ifRegion, ifID, epID, epAddr                []uint32
+	addrs                                               map[netip.Addr]uint32
+}
+
+// reset readies w for another object.
+func (w *rollupFile) reset() {
+	for c := range w.chunks {
+		w.chunks[c] = pqChunk{data: w.chunks[c].data[:0]}
+	}
+	for _, d := range []*pqDict{&w.accounts, &w.regions, &w.ifaces, &w.ids, &w.addrTexts, &w.addrKeys} {
+		clear(d.index)
+		*d = pqDict{plain: d.plain[:0], index: d.index, page: d.page[:0]}
+	}
+	clear(w.addrs)
+}
+
+// size is about the memory w holds.
+func (w *rollupFile) size() int {
+	n := cap(w.page) + cap(w.comp) + 4*(cap(w.ifAcct)+cap(w.ifRegion)+cap(w.ifID)+cap(w.epID)+cap(w.epAddr)) + 40*len(w.addrs)
+	for c := range w.chunks {
+		n += cap(w.chunks[c].data) + 8*(cap(w.idx[c])+cap(w.u64[c])+cap(w.u32[c]))
+	}
+	for _, d := range []*pqDict{&w.accounts, &w.regions, &w.ifaces, &w.ids, &w.addrTexts, &w.addrKeys} {
+		n += cap(d.plain) + cap(d.page) + 40*len(d.index)
+	}
+	return n
+}
+
+// maxKeptWriter is the most memory a rollupFile kept for reuse may hold.
+const maxKeptWriter = 128 << 20
+
+// writer returns a rollupFile to use, and a function giving it back.
+func (d *DB) writer() (*rollupFile, func()) {
+	var w *rollupFile
+	select {
+	case w = <-d.writers:
+		w.reset()
+	default:
+		w = &rollupFile{addrs: map[netip.Addr]uint32{}}
+	}
+	return w, func() {
+		if w.size() > maxKeptWriter {
+			return
+		}
+		select {
+		case d.writers <- w:
+		default:
+		}
+	}
 }
 
 // writeRollups writes rs, sorted by minute, as a rollups file at path
@@ -148,7 +200,8 @@ func (d *DB) writeRollups(path string, rs *model.FlowRollups) (last time.Time, e
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return last, fmt.Errorf("write rollups: %w", err)
 	}
-	var w rollupFile
+	w, done := d.writer()
+	defer done()
 	body, lastMinute, err := w.encode(rs)
 	if err != nil {
 		return last, fmt.Errorf("write rollups: %w", err)
@@ -212,12 +265,12 @@ func (w *rollupFile) encode(rs *model.FlowRollups) ([][]byte, uint32, error) {
 	// Dictionaries of the interfaces' and endpoints' texts, from the
 	// entries rows name, and each entry's index in them.
 	nif, nep := len(rs.Interfaces), len(rs.Endpoints)
-	accounts, regions, ifaces := newDict(1), newDict(1), newDict(nif)
-	ids, addrTexts, addrKeys := newDict(nep), newDict(0), newDict(0)
+	accounts, regions, ifaces := &w.accounts, &w.regions, &w.ifaces
+	ids, addrTexts, addrKeys := &w.ids, &w.addrTexts, &w.addrKeys
 	const none = ^uint32(0)
-	ifAcct, ifRegion, ifID := fill(nif, none), fill(nif, none), fill(nif, none)
-	epID, epAddr := fill(nep, none), fill(nep, none)
-	addrs := make(map[netip.Addr]uint32, nep)
+	w.ifAcct, w.ifRegion, w.ifID = fill(w.ifAcct, nif, none), fill(w.ifRegion, nif, none), fill(w.ifID, nif, none)
+	w.epID, w.epAddr = fill(w.epID, nep, none), fill(w.epAddr, nep, none)
+	ifAcct, ifRegion, ifID, epID, epAddr, addrs := w.ifAcct, w.ifRegion, w.ifID, w.epID, w.epAddr, w.addrs
 	for i := range rows {
 		r := &rows[i]
 		if f := r.Interface; ifID[f] == none {
@@ -252,9 +305,9 @@ func (w *rollupFile) encode(rs *model.FlowRollups) ([][]byte, uint32, error) {
 		}
 		ch := &w.chunks[c]
 		ch.dict = d
-		if d.page == nil {
+		if len(d.page) == 0 {
 			var pc pqChunk
-			d.page = w.appendPage(nil, format.PageHeader{Type: format.DictionaryPage,
+			d.page = w.appendPage(d.page[:0], format.PageHeader{Type: format.DictionaryPage,
 				DictionaryPageHeader: thrift.New(format.DictionaryPageHeader{NumValues: int32(d.n), Encoding: format.Plain})}, d.plain, &pc)
 			d.pageUncomp = pc.uncompSize
 		}
@@ -268,11 +321,11 @@ func (w *rollupFile) encode(rs *model.FlowRollups) ([][]byte, uint32, error) {
 	for c := range w.chunks {
 		switch {
 		case w.chunks[c].dict != nil:
-			w.idx[c] = make([]uint32, n)
+			w.idx[c] = slices.Grow(w.idx[c][:0], n)[:n]
 		case c == colServerPort || c == colProtocol:
-			w.u32[c] = make([]uint32, n)
+			w.u32[c] = slices.Grow(w.u32[c][:0], n)[:n]
 		default:
-			w.u64[c] = make([]uint64, n)
+			w.u64[c] = slices.Grow(w.u64[c][:0], n)[:n]
 		}
 	}
 	firstMinute, lastMinute := rows[0].Minute, rows[len(rows)-1].Minute
@@ -440,9 +493,9 @@ func rollupSchema(c int) (format.SchemaElement, format.Type) {
 	return el, typ
 }
 
-// fill returns n copies of v.
-func fill(n int, v uint32) []uint32 {
-	s := make([]uint32, n)
+// fill returns s holding n copies of v.
+func fill(s []uint32, n int, v uint32) []uint32 {
+	s = slices.Grow(s[:0], n)[:n]
 	for i := range s {
 		s[i] = v
 	}

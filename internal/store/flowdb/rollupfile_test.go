@@ -18,13 +18,18 @@ import (
 // with IPv4, IPv6 and no addresses, some entries unused and some
 // repeated.
 func randomRollups(n int, minutes []uint32, seed uint64) model.FlowRollups {
+	return randomRollupsOver(n, 3000, minutes, seed)
+}
+
+// randomRollupsOver is randomRollups over eps endpoints.
+func randomRollupsOver(n, eps int, minutes []uint32, seed uint64) model.FlowRollups {
 	rnd := rand.New(rand.NewPCG(seed, 1))
 	var s model.FlowRollups
 	for i := range 40 {
 		s.Interfaces = append(s.Interfaces, model.FlowInterface{ID: fmt.Sprintf("eni-%d", i%30),
 			Account: fmt.Sprintf("1234567890%02d", i%2), Region: "eu-west-1"})
 	}
-	for i := range 3000 {
+	for i := range eps {
 		var a netip.Addr
 		switch i % 5 {
 		case 0:
@@ -38,7 +43,7 @@ func randomRollups(n int, minutes []uint32, seed uint64) model.FlowRollups {
 	for i := range n {
 		s.Rows = append(s.Rows, model.FlowRollupRow{
 			Minute: minutes[rnd.IntN(len(minutes))], Interface: uint32(rnd.IntN(35)),
-			Client: uint32(rnd.IntN(2900)), Server: uint32(rnd.IntN(2900)),
+			Client: uint32(rnd.IntN(eps * 29 / 30)), Server: uint32(rnd.IntN(eps * 29 / 30)),
 			ServerPort: uint16(rnd.Uint32()), Protocol: uint8(rnd.Uint32()), Reporter: model.FlowSide(1 + rnd.IntN(2)),
 			Accepted: rnd.IntN(3) > 0, BytesToServer: rnd.Uint64(), BytesToClient: rnd.Uint64() >> 3,
 			PacketsToServer: uint64(rnd.IntN(1000)), PacketsToClient: uint64(rnd.IntN(1 << 20)), Records: uint64(i + 1),
@@ -143,4 +148,30 @@ func TestRollupFileBadIndex(t *testing.T) {
 	if res := mustSQL(t, d, `SELECT count(*) FROM flow_objects`); res.Rows[0][0] != int64(0) {
 		t.Errorf("catalog rows %v", res.Rows)
 	}
+}
+
+// BenchmarkRollupFileEncode is the making of one object's rollups file in
+// memory: 100,000 rollups sorted by minute over 60,000 endpoints, as an
+// object of the ingest benchmark's corpus makes.
+func BenchmarkRollupFileEncode(b *testing.B) {
+	base := uint32(t0.Unix() / 60)
+	rs := randomRollupsOver(100_000, 60_000, []uint32{base, base + 1, base + 2, base + 3, base + 4}, 1)
+	rs.Rows = byMinute(rs.Rows)
+	b.ReportAllocs()
+	var size int
+	d := &DB{writers: make(chan *rollupFile, 1)}
+	for b.Loop() {
+		w, done := d.writer()
+		body, _, err := w.encode(&rs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = 0
+		for _, p := range body {
+			size += len(p)
+		}
+		done()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rs.Rows)), "ns/rollup")
+	b.ReportMetric(float64(size)/float64(len(rs.Rows)), "bytes/rollup")
 }
