@@ -28,7 +28,7 @@ type run struct {
 	account  string // the object's
 	region   string
 
-	rd  *flowlogs.Reader
+	rd *flowlogs.Reader
 
 	// ifaces interns (account, interface-id) for this call: the index
 	// snapshot may differ from the last call's.
