@@ -51,6 +51,9 @@ type Server struct {
 	Flows store.Flows
 	// SQLTimeout bounds a query of POST /api/sql; 0 means 30 s.
 	SQLTimeout time.Duration
+	// Metrics answers /api/components/{id}/metrics; nil when CloudWatch
+	// metrics are off, and that answers 503.
+	Metrics Metrics
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -222,11 +225,16 @@ type ComponentDetail struct {
 
 func (s *Server) component(r *http.Request) (any, error) {
 	ref := r.PathValue("id")
-	// An id never ends in /history unless it is one: a component known by
-	// the whole path wins.
+	// An id never ends in /history or /metrics unless it is one: a
+	// component known by the whole path wins.
 	if base, ok := historyRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.history(r, base)
+		}
+	}
+	if base, ok := metricsRef(ref); ok {
+		if _, known := s.Graph.Lookup(ref); !known {
+			return s.metrics(r, base)
 		}
 	}
 	c, ok := s.Graph.Lookup(ref)

@@ -18,6 +18,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/cwmetrics"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/embedded"
@@ -60,6 +61,9 @@ type StatusDoc struct {
 	// wrong, in the categories subscribe, logDownload, logParse and
 	// logFilter.
 	FlowLogs []flowlogs.Status `json:"flowlogs"`
+	// Metrics count the CloudWatch metrics skymap asked for since it
+	// started, and what they are estimated to have cost.
+	Metrics cwmetrics.Stats `json:"metrics"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -144,8 +148,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		interval = 30 * time.Second
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
+	metrics := newMetricsFetcher(cfg, prov)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: metrics, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -159,7 +164,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	srv := &http.Server{
-		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Status: sch.status, Logger: log}).Handler(),
+		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metrics, Status: sch.status, Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -219,6 +224,7 @@ type scheduler struct {
 	version string
 	feeds   *eventFeeds
 	flows   *flowFeeds
+	metrics *cwmetrics.Fetcher
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -348,6 +354,9 @@ func (s *scheduler) status(context.Context) any {
 		doc.EventStats = s.feeds.updater.Stats()
 	}
 	doc.FlowLogs = s.flows.statuses()
+	if s.metrics != nil {
+		doc.Metrics = s.metrics.Stats()
+	}
 	return doc
 }
 

@@ -1,0 +1,45 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/cwmetrics"
+)
+
+// newMetricsFetcher returns the Fetcher of serve's CloudWatch metrics: the
+// clients are those of the monitored accounts (their assumed roles,
+// limits and call records, so that a denied cloudwatch:GetMetricData
+// shows in the integration status like any other call).
+func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *cwmetrics.Fetcher {
+	var mu sync.Mutex
+	accounts := map[string]*awsconn.Account{}
+	return &cwmetrics.Fetcher{Client: func(ctx context.Context, account, region string) (cwmetrics.API, error) {
+		mu.Lock()
+		acct := accounts[account]
+		mu.Unlock()
+		if acct == nil {
+			for _, inst := range cfg.Instances {
+				if inst.Account != "" && inst.Account != account {
+					continue
+				}
+				a, err := prov.Account(ctx, inst.RoleARN)
+				if err != nil || a.ID != account {
+					continue
+				}
+				acct = a
+				break
+			}
+			if acct == nil {
+				return nil, fmt.Errorf("account %s is not monitored, or its role cannot be assumed now", account)
+			}
+			mu.Lock()
+			accounts[account] = acct
+			mu.Unlock()
+		}
+		return cwmetrics.NewClient(acct.Config(region)), nil
+	}}
+}

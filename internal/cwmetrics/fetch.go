@@ -1,0 +1,258 @@
+package cwmetrics
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// API is the CloudWatch call a Fetcher makes: GetMetricData only (one call
+// answers up to 500 metrics; GetMetricStatistics answers one).
+type API interface {
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
+}
+
+// MaxQueriesPerCall is GetMetricData's limit of metric queries per call.
+const MaxQueriesPerCall = 500
+
+// CostPerMetric is what CloudWatch charges per metric requested through
+// GetMetricData (USD 0.01 per 1,000, us-east-1 list price).
+const CostPerMetric = 0.01 / 1000
+
+// Fetcher fetches metrics through GetMetricData: the queries of a request
+// are grouped by account and region, deduplicated, and packed 500 to a
+// call; calls run at most PerRegion at a time per account and region,
+// whatever the number of requests in flight. Safe for concurrent use.
+type Fetcher struct {
+	// Client returns the CloudWatch client of an account and region.
+	Client func(ctx context.Context, account, region string) (API, error)
+	// PerRegion bounds the calls in flight per account and region; 0
+	// means 2.
+	PerRegion int
+
+	mu   sync.Mutex
+	sems map[string]chan struct{}
+
+	calls, metrics, datapoints, failed atomic.Int64
+}
+
+// Stats count what a Fetcher asked of CloudWatch.
+type Stats struct {
+	Calls      int64   `json:"get_metric_data_calls"`
+	Metrics    int64   `json:"metrics_requested"`
+	Datapoints int64   `json:"datapoints"`
+	Failed     int64   `json:"failed_calls"`
+	CostUSD    float64 `json:"estimated_cost_usd"`
+}
+
+// Stats returns the counts since the Fetcher was made, with the cost they
+// are estimated to have had.
+func (f *Fetcher) Stats() Stats {
+	m := f.metrics.Load()
+	return Stats{Calls: f.calls.Load(), Metrics: m, Datapoints: f.datapoints.Load(), Failed: f.failed.Load(),
+		CostUSD: float64(m) * CostPerMetric}
+}
+
+// Series is the answer to one query: its datapoints, oldest first, or the
+// error that kept them.
+type Series struct {
+	Query
+	Period     int32       `json:"period"`
+	Timestamps []time.Time `json:"timestamps"`
+	Values     []float64   `json:"values"`
+	// Error says why the series is missing or partial: the call failed
+	// (AccessDenied...), or CloudWatch answered a status other than
+	// Complete for it.
+	Error string `json:"error,omitempty"`
+}
+
+// Fetch asks for queries over [from, to) in steps of period seconds (at
+// least each query's MinPeriod) and returns one series per query, in
+// order. A call that fails marks its series with the error; Fetch itself
+// fails only when ctx ends.
+func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time, period int32) ([]Series, error) {
+	out := make([]Series, len(queries))
+	// Unique metrics per account and region, and where each query's
+	// answer goes.
+	type group struct {
+		account, region string
+		keys            []string
+		uniq            []int // index in queries of each unique metric
+	}
+	groups := map[[2]string]*group{}
+	var order [][2]string
+	where := make(map[string][]int, len(queries))
+	for i := range queries {
+		q := &queries[i]
+		out[i] = Series{Query: *q, Period: max(period, q.MinPeriod)}
+		gk := [2]string{q.Account, q.Region}
+		g := groups[gk]
+		if g == nil {
+			g = &group{account: q.Account, region: q.Region}
+			groups[gk] = g
+			order = append(order, gk)
+		}
+		k := gk[0] + "|" + gk[1] + "|" + q.Key() + "|" + strconv.Itoa(int(out[i].Period))
+		if _, ok := where[k]; !ok {
+			g.keys = append(g.keys, k)
+			g.uniq = append(g.uniq, i)
+		}
+		where[k] = append(where[k], i)
+	}
+	eg, ctx := errgroup.WithContext(ctx)
+	var resMu sync.Mutex
+	for _, gk := range order {
+		g := groups[gk]
+		for start := 0; start < len(g.uniq); start += MaxQueriesPerCall {
+			chunk := g.uniq[start:min(start+MaxQueriesPerCall, len(g.uniq))]
+			keys := g.keys[start : start+len(chunk)]
+			eg.Go(func() error {
+				res, err := f.call(ctx, g.account, g.region, queries, chunk, out, from, to)
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				resMu.Lock()
+				defer resMu.Unlock()
+				for j, k := range keys {
+					for _, i := range where[k] {
+						if err != nil {
+							out[i].Error = err.Error()
+							continue
+						}
+						out[i].Timestamps, out[i].Values, out[i].Error = res[j].ts, res[j].vs, res[j].err
+					}
+				}
+				return nil
+			})
+		}
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// answer is the datapoints of one query of a call.
+type answer struct {
+	ts  []time.Time
+	vs  []float64
+	err string
+}
+
+// call asks for the queries chunk (indices in queries, at most 500, of
+// one account and region) in one GetMetricData call and its next pages.
+func (f *Fetcher) call(ctx context.Context, account, region string, queries []Query, chunk []int, series []Series,
+	from, to time.Time) ([]answer, error) {
+	api, err := f.Client(ctx, account, region)
+	if err != nil {
+		return nil, err
+	}
+	in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(from), EndTime: aws.Time(to), ScanBy: types.ScanByTimestampAscending,
+		MetricDataQueries: make([]types.MetricDataQuery, len(chunk))}
+	for j, i := range chunk {
+		q := &queries[i]
+		dims := make([]types.Dimension, len(q.Dimensions))
+		for k, d := range q.Dimensions {
+			dims[k] = types.Dimension{Name: aws.String(d[0]), Value: aws.String(d[1])}
+		}
+		in.MetricDataQueries[j] = types.MetricDataQuery{Id: aws.String("m" + strconv.Itoa(j)), MetricStat: &types.MetricStat{
+			Metric: &types.Metric{Namespace: aws.String(q.Namespace), MetricName: aws.String(q.Name), Dimensions: dims},
+			Period: aws.Int32(series[i].Period), Stat: aws.String(q.Stat)}}
+	}
+	sem := f.sem(account, region)
+	res := make([]answer, len(chunk))
+	for {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		f.calls.Add(1)
+		if in.NextToken == nil {
+			f.metrics.Add(int64(len(chunk)))
+		}
+		outp, err := api.GetMetricData(ctx, in)
+		<-sem
+		if err != nil {
+			f.failed.Add(1)
+			return nil, fmt.Errorf("cloudwatch:GetMetricData in %s/%s: %w", account, region, err)
+		}
+		for _, r := range outp.MetricDataResults {
+			j, err := strconv.Atoi(aws.ToString(r.Id)[1:])
+			if err != nil || j < 0 || j >= len(res) {
+				return nil, fmt.Errorf("cloudwatch:GetMetricData in %s/%s: an answer for unknown query id %q", account, region, aws.ToString(r.Id))
+			}
+			if len(r.Timestamps) != len(r.Values) {
+				return nil, fmt.Errorf("cloudwatch:GetMetricData in %s/%s: %d timestamps for %d values", account, region, len(r.Timestamps), len(r.Values))
+			}
+			a := &res[j]
+			a.ts = append(a.ts, r.Timestamps...)
+			a.vs = append(a.vs, r.Values...)
+			f.datapoints.Add(int64(len(r.Values)))
+			if r.StatusCode != types.StatusCodeComplete && r.StatusCode != "" && outp.NextToken == nil {
+				a.err = "CloudWatch answered " + string(r.StatusCode)
+			}
+			for _, m := range r.Messages {
+				msg := aws.ToString(m.Code) + ": " + aws.ToString(m.Value)
+				if a.err != "" {
+					msg = a.err + "; " + msg
+				}
+				a.err = msg
+			}
+		}
+		if outp.NextToken == nil {
+			break
+		}
+		in.NextToken = outp.NextToken
+	}
+	for j := range res {
+		sortPoints(&res[j])
+	}
+	return res, nil
+}
+
+// sortPoints orders an answer's points by time (pages may interleave).
+func sortPoints(a *answer) {
+	if slices.IsSortedFunc(a.ts, func(x, y time.Time) int { return x.Compare(y) }) {
+		return
+	}
+	idx := make([]int, len(a.ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return a.ts[x].Compare(a.ts[y]) })
+	ts, vs := make([]time.Time, len(idx)), make([]float64, len(idx))
+	for k, i := range idx {
+		ts[k], vs[k] = a.ts[i], a.vs[i]
+	}
+	a.ts, a.vs = ts, vs
+}
+
+// sem returns the semaphore of an account and region.
+func (f *Fetcher) sem(account, region string) chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.sems == nil {
+		f.sems = map[string]chan struct{}{}
+	}
+	k := account + "/" + region
+	s := f.sems[k]
+	if s == nil {
+		n := f.PerRegion
+		if n <= 0 {
+			n = 2
+		}
+		s = make(chan struct{}, n)
+		f.sems[k] = s
+	}
+	return s
+}
