@@ -150,31 +150,41 @@ func hexID(b []byte) ([]byte, error) {
 // id (and parent span id, if any), after fix turned them from their JSON
 // form when it is not nil.
 func checkIDs(msg *coltracepb.ExportTraceServiceRequest, fix func([]byte) ([]byte, error)) error {
-	check := func(where string, id *[]byte, size int, optional bool) error {
+	check := func(id *[]byte, size int, optional bool) error {
 		if fix != nil && len(*id) > 0 {
 			b, err := fix(*id)
 			if err != nil {
-				return fmt.Errorf("%w: %s: %v", errMalformed, where, err)
+				return err
 			}
 			*id = b
 		}
 		if len(*id) != size && !(optional && len(*id) == 0) {
-			return fmt.Errorf("%w: %s: want %d bytes (%d hex digits), got %d", errMalformed, where, size, 2*size, len(*id))
+			return fmt.Errorf("want %d bytes (%d hex digits), got %d", size, 2*size, len(*id))
 		}
 		return nil
 	}
 	for i, rs := range msg.GetResourceSpans() {
 		for j, ss := range rs.GetScopeSpans() {
 			for k, s := range ss.GetSpans() {
-				at := fmt.Sprintf("resourceSpans[%d].scopeSpans[%d].spans[%d]", i, j, k)
-				if err := errors.Join(check(at+".traceId", &s.TraceId, 16, false), check(at+".spanId", &s.SpanId, 8, false),
-					check(at+".parentSpanId", &s.ParentSpanId, 8, true)); err != nil {
-					return err
+				at := func(field string) string {
+					return fmt.Sprintf("resourceSpans[%d].scopeSpans[%d].spans[%d].%s", i, j, k, field)
+				}
+				for _, f := range []struct {
+					name     string
+					id       *[]byte
+					size     int
+					optional bool
+				}{{"traceId", &s.TraceId, 16, false}, {"spanId", &s.SpanId, 8, false}, {"parentSpanId", &s.ParentSpanId, 8, true}} {
+					if err := check(f.id, f.size, f.optional); err != nil {
+						return fmt.Errorf("%w: %s: %v", errMalformed, at(f.name), err)
+					}
 				}
 				for l, ln := range s.GetLinks() {
-					at := fmt.Sprintf("%s.links[%d]", at, l)
-					if err := errors.Join(check(at+".traceId", &ln.TraceId, 16, false), check(at+".spanId", &ln.SpanId, 8, false)); err != nil {
-						return err
+					if err := check(&ln.TraceId, 16, false); err != nil {
+						return fmt.Errorf("%w: %s: %v", errMalformed, at(fmt.Sprintf("links[%d].traceId", l)), err)
+					}
+					if err := check(&ln.SpanId, 8, false); err != nil {
+						return fmt.Errorf("%w: %s: %v", errMalformed, at(fmt.Sprintf("links[%d].spanId", l)), err)
 					}
 				}
 			}
