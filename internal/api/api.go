@@ -54,6 +54,9 @@ type Server struct {
 	// Metrics answers /api/components/{id}/metrics; nil when CloudWatch
 	// metrics are off, and that answers 503.
 	Metrics Metrics
+	// Traces answers POST /v1/traces (OTLP/HTTP) and GET
+	// /api/traces/relations; nil when the receiver is off (404).
+	Traces http.Handler
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -93,6 +96,10 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
 	s.flowsRoutes(mux)
+	if s.Traces != nil {
+		mux.Handle("POST /v1/traces", s.Traces)
+		mux.Handle("GET /api/traces/relations", s.Traces)
+	}
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
 	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
 		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)

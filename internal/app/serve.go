@@ -24,6 +24,7 @@ import (
 	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
 	"github.com/skymap/skymap/internal/topology"
+	"github.com/skymap/skymap/internal/traces"
 )
 
 // State keys of the scheduler.
@@ -163,8 +164,16 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
+	var traceHandler http.Handler
+	var tracePub *traces.Publisher
+	if cfg.Traces.Enabled {
+		rec := traces.NewReceiver(traces.Options{Window: cfg.Traces.RelationWindow, MaxRelations: cfg.Traces.MaxRelations, Now: now})
+		tracePub = &traces.Publisher{Receiver: rec, Graph: g, Log: log}
+		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
+	}
 	srv := &http.Server{
-		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metrics, Status: sch.status, Logger: log}).Handler(),
+		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metrics, Status: sch.status, Logger: log,
+			Traces: traceHandler}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -186,6 +195,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	})
 	eg.Go(func() error { return sch.Run(ctx) })
 	eg.Go(func() error { return feeds.Run(ctx) })
+	if tracePub != nil {
+		eg.Go(func() error { return tracePub.Run(ctx) })
+	}
 	if flows != nil {
 		eg.Go(func() error {
 			// Addresses are attributed to the components of the map:

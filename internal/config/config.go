@@ -48,6 +48,8 @@ type Config struct {
 	Log Log
 	// FlowLogs configures VPC flow-log ingestion (the flowlogs section).
 	FlowLogs FlowLogs
+	// Traces configures the OTLP trace receiver (the traces section).
+	Traces Traces
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -158,6 +160,19 @@ type FlowLogs struct {
 	// PollInterval is how often flow-log buckets are listed
 	// (flowlogs.poll_interval in seconds, default 60).
 	PollInterval time.Duration
+}
+
+// Traces configures the OTLP/HTTP trace receiver of skymap serve.
+type Traces struct {
+	// Enabled is traces.enabled (default true): POST /v1/traces on the
+	// API listener turns spans into uses-service relations.
+	Enabled bool
+	// RelationWindow is how long a trace relation lives without calls and
+	// how far back its figures count (traces.relation_window, default 1h).
+	RelationWindow time.Duration
+	// MaxRelations bounds the trace relations held in memory
+	// (traces.max_relations, default 10000).
+	MaxRelations int
 }
 
 // AWS tunes how skymap calls AWS.

@@ -31,6 +31,7 @@ const (
 	defaultRollupRetention    = "30d"
 	defaultRelationWindow     = "1h"
 	defaultFlowPollInterval   = 60 // seconds
+	defaultTraceMaxRelations  = 10000
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -43,6 +44,7 @@ type rawConfig struct {
 	AWS        rawAWS        `yaml:"aws"`
 	Log        rawLog        `yaml:"log"`
 	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
+	Traces     rawTraces     `yaml:"traces"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -104,6 +106,13 @@ type rawFlowLogs struct {
 	PollInterval    int    `yaml:"poll_interval"`    // seconds
 }
 
+// rawTraces is skymap's traces section.
+type rawTraces struct {
+	Enabled        *bool  `yaml:"enabled"`
+	RelationWindow string `yaml:"relation_window"` // a duration
+	MaxRelations   int    `yaml:"max_relations"`
+}
+
 // rawLog is skymap's log section.
 type rawLog struct {
 	Level  string `yaml:"level"`
@@ -122,6 +131,7 @@ func defaultConfig() rawConfig {
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
+		Traces: rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
 	}
 }
 
@@ -146,6 +156,7 @@ func (r *rawConfig) config() *Config {
 		Server:                     Server{Listen: r.Server.Listen},
 		Storage:                    r.Storage.storage(),
 		FlowLogs:                   r.FlowLogs.flowLogs(),
+		Traces:                     r.Traces.traces(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -187,6 +198,12 @@ func (f *rawFlowLogs) flowLogs() FlowLogs {
 		RelationWindow:  window,
 		PollInterval:    seconds(f.PollInterval),
 	}
+}
+
+// traces converts a validated rawTraces to a Traces.
+func (t *rawTraces) traces() Traces {
+	window, _ := time.ParseDuration(t.RelationWindow) // validated
+	return Traces{Enabled: t.Enabled == nil || *t.Enabled, RelationWindow: window, MaxRelations: t.MaxRelations}
 }
 
 // instance converts a validated rawInstance to an Instance, with defaults.

@@ -60,6 +60,18 @@ func (f *rawFlowLogs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Validate checks the traces section.
+func (t *rawTraces) Validate() error {
+	var errs []error
+	if d, err := time.ParseDuration(t.RelationWindow); err != nil || d < time.Minute || d > 30*24*time.Hour {
+		errs = append(errs, errorf("relation_window", "%q: want a duration from 1m to 720h, such as 1h", t.RelationWindow))
+	}
+	if t.MaxRelations < 1 || t.MaxRelations > 10_000_000 {
+		errs = append(errs, errorf("max_relations", "%d: want 1 to 10000000", t.MaxRelations))
+	}
+	return errors.Join(errs...)
+}
+
 // maxRetention bounds storage.history_retention, far above any sensible
 // value and far below an overflow of time.Duration.
 const maxRetention = 100 * 365 * 24 * time.Hour

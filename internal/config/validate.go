@@ -57,6 +57,7 @@ func (r *rawConfig) Validate() error {
 		prefix("aws", r.AWS.Validate()),
 		prefix("log", r.Log.Validate()),
 		prefix("flowlogs", r.FlowLogs.Validate()),
+		prefix("traces", r.Traces.Validate()),
 	)
 	return errors.Join(errs...)
 }

@@ -24,6 +24,11 @@ func TestParseErrors(t *testing.T) {
 		{"external id too short", "init_config: {external_id: x}\ninstances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n", []string{
 			"init_config.external_id: length 1: want 2 to 1224 characters (line 1)",
 		}},
+		{"traces out of range", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"traces: {relation_window: 10s, max_relations: 0}\n", []string{
+			`traces.relation_window: "10s": want a duration from 1m to 720h, such as 1h (line 3)`,
+			"traces.max_relations: 0: want 1 to 10000000 (line 3)",
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},
