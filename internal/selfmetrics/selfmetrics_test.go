@@ -37,7 +37,9 @@ func TestMetrics(t *testing.T) {
 		LastModified: t0, Committed: t0.Add(3 * time.Minute)})
 	m.ObserveFlowObject("s3://flows", FlowObject{Bytes: 500, Records: 10, Rollups: 2}) // no LastModified: no delay
 	m.WatchGraph(fakeGraph{components: 7, relations: 9, pending: 2})
-	m.WatchEvents(func() events.Stats { return events.Stats{Events: 5, Applied: 3, Unmapped: 1, Failed: 1, Versions: 4, Refreshes: 2} })
+	m.WatchEvents(func() events.Stats {
+		return events.Stats{Events: 5, Applied: 3, Unmapped: 1, Failed: 1, Versions: 4, Refreshes: 2}
+	})
 
 	want := `
 # HELP skymap_aws_api_calls_total AWS API calls, after their last retry, by outcome: ok, denied, throttled or failed.
