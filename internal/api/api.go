@@ -51,6 +51,8 @@ type Server struct {
 	Flows store.Flows
 	// SQLTimeout bounds a query of POST /api/sql; 0 means 30 s.
 	SQLTimeout time.Duration
+	// Metrics, when set, serves GET /metrics (Prometheus).
+	Metrics http.Handler
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -84,6 +86,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.handle(func(r *http.Request) (any, error) {
 		return map[string]string{"status": "ok"}, nil
 	}))
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 	mux.Handle("GET /api/components", s.handle(s.components))
 	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
 	mux.Handle("GET /api/relations", s.handle(s.relations))

@@ -288,7 +288,7 @@ func TestBucketDetailFailureMakesListingIncomplete(t *testing.T) {
 	proxy := awstest.NewProxy(t, m.URL)
 	proxy.Fail("s3:GetBucketTagging", awstest.Fault{Status: 500, Code: "InternalError", Message: "We encountered an internal error."})
 	cfg := testConfig(t, optOut+"  endpoint_url: "+proxy.URL+"\n")
-	prov, err := newProvider(context.Background(), cfg, nil)
+	prov, err := newProvider(context.Background(), cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

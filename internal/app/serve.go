@@ -17,8 +17,10 @@ import (
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
@@ -122,7 +124,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	index := newIndexingStore(st, comps, now())
 	g := topology.New(state, topology.WithStore(index))
-	prov, err := newProvider(ctx, cfg, log)
+	met := selfmetrics.New(o.Version)
+	met.WatchGraph(g)
+	prov, err := newProvider(ctx, cfg, log, met.ObserveCall)
 	if err != nil {
 		return err
 	}
@@ -137,15 +141,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		}
 		defer db.Close()
 		flowsDB = db
-		flows = newFlowFeeds(cfg, prov, st, db, g, index.index, now, log)
+		flows = newFlowFeeds(cfg, prov, st, db, g, index.index, now, log, met)
 	}
 	interval := o.EventInterval
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
+	feeds.updater.ObserveDelay = met.ObserveEventDelay
+	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -159,7 +165,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		return fmt.Errorf("listen on %s: %w", listen, err)
 	}
 	srv := &http.Server{
-		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Status: sch.status, Logger: log}).Handler(),
+		Handler:           (&api.Server{Graph: g, History: st, Flows: flowsDB, Status: sch.status, Metrics: met.Handler(), Logger: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -219,6 +225,7 @@ type scheduler struct {
 	version string
 	feeds   *eventFeeds
 	flows   *flowFeeds
+	met     *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -329,6 +336,7 @@ func (s *scheduler) scan(ctx context.Context) error {
 	s.mu.Lock()
 	s.last, s.calls = rep, calls
 	s.mu.Unlock()
+	s.met.ObserveScan(selfmetrics.Scan{Started: rep.Started, Finished: rep.Finished, Scopes: scanScopes(calls, problems)})
 	log.Info("scan finished", "components", rep.Components, "relations", rep.Relations,
 		"changes", rep.Changes, "problems", len(problems), "seconds", rep.Seconds)
 	return nil
@@ -349,6 +357,22 @@ func (s *scheduler) status(context.Context) any {
 	}
 	doc.FlowLogs = s.flows.statuses()
 	return doc
+}
+
+// scanScopes are the accounts and regions a scan called, true where it
+// met a problem (an account it could not access, a listing incomplete).
+// The outcomes of calls do not count: the event and flow-log feeds call
+// in between (a missing log bucket is no scan problem), and the listings
+// report what the scan's own calls could not do.
+func scanScopes(calls []model.CallStatus, problems []inventory.Problem) map[selfmetrics.Scope]bool {
+	out := map[selfmetrics.Scope]bool{}
+	for _, c := range calls {
+		out[selfmetrics.Scope{Account: c.Account, Region: c.Region}] = false
+	}
+	for _, p := range problems {
+		out[selfmetrics.Scope{Account: p.Account, Region: p.Region}] = true
+	}
+	return out
 }
 
 // accountStates derives each account's integration state from call outcomes:
