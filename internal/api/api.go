@@ -57,6 +57,8 @@ type Server struct {
 	// Traces answers POST /v1/traces (OTLP/HTTP) and GET
 	// /api/traces/relations; nil when the receiver is off (404).
 	Traces http.Handler
+	// Prometheus, when set, serves GET /metrics (skymap's own metrics).
+	Prometheus http.Handler
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -90,6 +92,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.handle(func(r *http.Request) (any, error) {
 		return map[string]string{"status": "ok"}, nil
 	}))
+	if s.Prometheus != nil {
+		mux.Handle("GET /metrics", s.Prometheus)
+	}
 	mux.Handle("GET /api/components", s.handle(s.components))
 	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
 	mux.Handle("GET /api/relations", s.handle(s.relations))

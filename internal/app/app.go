@@ -41,8 +41,9 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
-// newProvider builds the AWS access layer from the config.
-func newProvider(ctx context.Context, cfg *config.Config, log *slog.Logger) (*awsconn.Provider, error) {
+// newProvider builds the AWS access layer from the config; onCall, when
+// set, is told of every call (awsconn.Options.OnCall).
+func newProvider(ctx context.Context, cfg *config.Config, log *slog.Logger, onCall func(awsconn.Call)) (*awsconn.Provider, error) {
 	return awsconn.New(ctx, awsconn.Options{
 		AccessKeyID:                cfg.Credentials.AccessKeyID.Reveal(),
 		SecretAccessKey:            cfg.Credentials.SecretAccessKey.Reveal(),
@@ -53,6 +54,7 @@ func newProvider(ctx context.Context, cfg *config.Config, log *slog.Logger) (*aw
 		MaxAttempts:                cfg.AWS.MaxAttempts,
 		RequestTimeout:             cfg.AWS.RequestTimeout,
 		Logger:                     log,
+		OnCall:                     onCall,
 	})
 }
 
@@ -82,7 +84,7 @@ func Scan(ctx context.Context, cfg *config.Config, opts Options) (Document, erro
 // ScanInto runs one full scan into g, applying each listing as it ends,
 // and returns the call statuses, problems included.
 func ScanInto(ctx context.Context, cfg *config.Config, opts Options, g *topology.Graph) ([]model.CallStatus, error) {
-	prov, err := newProvider(ctx, cfg, opts.logger())
+	prov, err := newProvider(ctx, cfg, opts.logger(), nil)
 	if err != nil {
 		return nil, err
 	}

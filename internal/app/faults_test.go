@@ -143,9 +143,9 @@ func serveConfig(t *testing.T, cfg *config.Config, dir string) (addr string, sto
 	case err := <-done:
 		cancel()
 		t.Fatalf("Serve: %v", err)
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second): // generous: make test runs packages side by side on 2 cores, with -race
 		cancel()
-		t.Fatal("Serve did not start listening")
+		t.Fatal("Serve did not start listening in 90 s")
 	}
 	return addr, func() {
 		cancel()
@@ -288,7 +288,7 @@ func TestBucketDetailFailureMakesListingIncomplete(t *testing.T) {
 	proxy := awstest.NewProxy(t, m.URL)
 	proxy.Fail("s3:GetBucketTagging", awstest.Fault{Status: 500, Code: "InternalError", Message: "We encountered an internal error."})
 	cfg := testConfig(t, optOut+"  endpoint_url: "+proxy.URL+"\n")
-	prov, err := newProvider(context.Background(), cfg, nil)
+	prov, err := newProvider(context.Background(), cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

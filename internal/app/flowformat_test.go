@@ -47,7 +47,7 @@ func TestLogFormatsFromDescribeFlowLogs(t *testing.T) {
 		t.Fatalf("created %d flow logs", len(fl.FlowLogIds))
 	}
 	id := fl.FlowLogIds[0]
-	prov, err := newProvider(ctx, testConfig(t, optOut), slog.New(slog.DiscardHandler))
+	prov, err := newProvider(ctx, testConfig(t, optOut), slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

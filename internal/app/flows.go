@@ -21,6 +21,7 @@ import (
 	"github.com/skymap/skymap/internal/flows"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/partition"
+	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/topology"
 )
@@ -40,6 +41,7 @@ type flowPipeline struct {
 	window time.Duration
 	now    func() time.Time
 	log    *slog.Logger
+	met    *selfmetrics.Metrics
 	// rawRetention and rollupRetention are how long raw records and
 	// rollups are kept; zero keeps them.
 	rawRetention, rollupRetention time.Duration
@@ -57,8 +59,10 @@ type flowScope struct{ account, region string }
 // the pipeline finds (records of accounts not monitored) in that
 // source's status.
 type sourceHandler struct {
-	p   *flowPipeline
-	rep interface {
+	p *flowPipeline
+	// source names the source in metrics: "s3://<bucket>" or the queue URL.
+	source string
+	rep    interface {
 		Report(flowlogs.Problem)
 		AddRecords(int64)
 	}
@@ -96,6 +100,8 @@ func (h *sourceHandler) HandleFlowObject(ctx context.Context, obj flowlogs.Objec
 		return fmt.Errorf("commit flows of s3://%s/%s: %w", obj.Bucket, obj.Key, err)
 	}
 	h.rep.AddRecords(res.Records)
+	h.p.met.ObserveFlowObject(h.source, selfmetrics.FlowObject{Bytes: int64(len(body)), Records: res.Records,
+		Malformed: res.Malformed, Rollups: int64(res.Rollups.Len()), LastModified: obj.LastModified, Committed: h.p.now()})
 	defer h.p.proc.Release(res)
 	if res.Filtered > 0 {
 		h.rep.Report(flowlogs.Problem{Category: flowlogs.LogFilter, Severity: flowlogs.SeverityWarning,
@@ -296,7 +302,7 @@ func (f *flowFeeds) runInstance(ctx context.Context, inst config.Instance) error
 		if inst.FlowLogsQueue != "" {
 			cfg := acct.Config(queueRegion(inst.FlowLogsQueue, inst))
 			opts.Bucket = "" // notifications name their bucket
-			h := &sourceHandler{p: f.pipe, formats: newLogFormats(acct, f.log).of}
+			h := &sourceHandler{p: f.pipe, source: inst.FlowLogsQueue, formats: newLogFormats(acct, f.log).of}
 			src := flowlogs.NewQueueSource(sqs.NewFromConfig(cfg), inst.FlowLogsQueue, awsconn.NewS3(cfg), h, opts)
 			h.rep = src
 			f.add(src)
@@ -306,7 +312,7 @@ func (f *flowFeeds) runInstance(ctx context.Context, inst config.Instance) error
 		if bucket == "" {
 			bucket = "stackstate-flowlogs-" + acct.ID
 		}
-		h := &sourceHandler{p: f.pipe, formats: newLogFormats(acct, f.log).of}
+		h := &sourceHandler{p: f.pipe, source: "s3://" + bucket, formats: newLogFormats(acct, f.log).of}
 		src := flowlogs.NewBucketSource(awsconn.NewS3(acct.Config(scopes[0].Region)), bucket, scopes, h, f.st, opts)
 		h.rep = src
 		f.add(src)
@@ -338,7 +344,7 @@ func (f *flowFeeds) statuses() []flowlogs.Status {
 // newFlowFeeds returns the flow-log sources of cfg's instances, handing
 // objects to a pipeline that commits to db and publishes relations to g.
 func newFlowFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, db store.Flows, g *topology.Graph,
-	index *flows.Index, now func() time.Time, log *slog.Logger) *flowFeeds {
+	index *flows.Index, now func() time.Time, log *slog.Logger, met *selfmetrics.Metrics) *flowFeeds {
 	fl := cfg.FlowLogs
 	policy, _ := flows.ParsePublicPolicy(fl.PublicTraffic) // validated with the config
 	var accounts []string
@@ -349,7 +355,7 @@ func newFlowFeeds(cfg *config.Config, prov *awsconn.Provider, st store.State, db
 	}
 	pipe := &flowPipeline{
 		proc: flows.NewProcessor(index, flows.Options{Accounts: accounts, Public: policy}),
-		db:   db, state: st, graph: g, index: index, window: fl.RelationWindow, now: now, log: log,
+		db:   db, state: st, graph: g, index: index, window: fl.RelationWindow, now: now, log: log, met: met,
 		rawRetention: fl.RawRetention, rollupRetention: fl.RollupRetention,
 		kick: make(chan struct{}, 1),
 	}

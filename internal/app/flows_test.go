@@ -245,6 +245,16 @@ func (e *flowEstate) testRelations(t *testing.T) {
 	if st.Objects != 1 || st.Records != 100 || st.Failed != 0 || len(st.Problems) != 0 {
 		t.Errorf("status of %s: %+v, want 1 object of 100 records and no problem", flowBucket, st)
 	}
+	metrics := getText(t, "http://"+addr+"/metrics")
+	for _, want := range []string{
+		`skymap_flowlog_objects_total{source="s3://` + flowBucket + `"} 1` + "\n",
+		`skymap_flowlog_records_total{source="s3://` + flowBucket + `"} 100` + "\n",
+		`skymap_flowlog_malformed_lines_total{source="s3://` + flowBucket + `"} 0` + "\n",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 	before := conversations(t, addr, "")
 	stop()
 
@@ -731,4 +741,18 @@ func toFloat(v any) float64 {
 func toSlice(v any) []any {
 	s, _ := v.([]any)
 	return s
+}
+
+func getText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s, %v", url, resp.Status, err)
+	}
+	return string(b)
 }

@@ -50,7 +50,7 @@ func TestRefreshFollowsAChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	prov, err := newProvider(ctx, cfg, nil)
+	prov, err := newProvider(ctx, cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestEventUpdatesTheMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prov, err := newProvider(ctx, cfg, nil)
+	prov, err := newProvider(ctx, cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

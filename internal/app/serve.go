@@ -17,9 +17,11 @@ import (
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
+	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/cwmetrics"
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
@@ -127,7 +129,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	index := newIndexingStore(st, comps, now())
 	g := topology.New(state, topology.WithStore(index))
-	prov, err := newProvider(ctx, cfg, log)
+	met := selfmetrics.New(o.Version)
+	met.WatchGraph(g)
+	prov, err := newProvider(ctx, cfg, log, met.ObserveCall)
 	if err != nil {
 		return err
 	}
@@ -142,7 +146,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		}
 		defer db.Close()
 		flowsDB = db
-		flows = newFlowFeeds(cfg, prov, st, db, g, index.index, now, log)
+		flows = newFlowFeeds(cfg, prov, st, db, g, index.index, now, log, met)
 	}
 	interval := o.EventInterval
 	if interval <= 0 {
@@ -150,8 +154,10 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
 	metrics := newMetricsFetcher(cfg, prov)
+	feeds.updater.ObserveDelay = met.ObserveEventDelay
+	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: metrics, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: metrics, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -173,7 +179,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	srv := &http.Server{
 		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metrics, Status: sch.status, Logger: log,
-			Traces: traceHandler}).Handler(),
+			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -237,6 +243,7 @@ type scheduler struct {
 	feeds   *eventFeeds
 	flows   *flowFeeds
 	metrics *cwmetrics.Fetcher
+	met     *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -347,6 +354,7 @@ func (s *scheduler) scan(ctx context.Context) error {
 	s.mu.Lock()
 	s.last, s.calls = rep, calls
 	s.mu.Unlock()
+	s.met.ObserveScan(selfmetrics.Scan{Started: rep.Started, Finished: rep.Finished, Scopes: scanScopes(calls, problems)})
 	log.Info("scan finished", "components", rep.Components, "relations", rep.Relations,
 		"changes", rep.Changes, "problems", len(problems), "seconds", rep.Seconds)
 	return nil
@@ -370,6 +378,22 @@ func (s *scheduler) status(context.Context) any {
 		doc.Metrics = s.metrics.Stats()
 	}
 	return doc
+}
+
+// scanScopes are the accounts and regions a scan called, true where it
+// met a problem (an account it could not access, a listing incomplete).
+// The outcomes of calls do not count: the event and flow-log feeds call
+// in between (a missing log bucket is no scan problem), and the listings
+// report what the scan's own calls could not do.
+func scanScopes(calls []model.CallStatus, problems []inventory.Problem) map[selfmetrics.Scope]bool {
+	out := map[selfmetrics.Scope]bool{}
+	for _, c := range calls {
+		out[selfmetrics.Scope{Account: c.Account, Region: c.Region}] = false
+	}
+	for _, p := range problems {
+		out[selfmetrics.Scope{Account: p.Account, Region: p.Region}] = true
+	}
+	return out
 }
 
 // accountStates derives each account's integration state from call outcomes:

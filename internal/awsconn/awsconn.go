@@ -84,6 +84,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Recorder receives the outcome of every call.
 	Recorder *Recorder
+	// OnCall, when set, is told of every call once its last attempt ends
+	// (self-metrics count them); a call its caller cancelled is not told.
+	// It may be called from several goroutines at once.
+	OnCall func(Call)
 	// Limits are the token buckets per service, keyed like Endpoints, with
 	// AnyService for the others; nil means DefaultLimits.
 	Limits map[string]Limit

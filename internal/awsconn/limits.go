@@ -2,10 +2,12 @@ package awsconn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
 	"golang.org/x/time/rate"
 )
@@ -110,7 +112,7 @@ func (p *Provider) middlewares(account, region string) []func(*middleware.Stack)
 			// Clients of older code generation (Redshift) name the service
 			// and operation in an Initialize middleware of their own; the
 			// recorder goes right after it, or it would see neither.
-			m := &recordCalls{p.rec, account, region}
+			m := &recordCalls{p.rec, p.opts.OnCall, account, region}
 			if _, ok := s.Initialize.Get(serviceMetadataID); ok {
 				return s.Initialize.Insert(m, serviceMetadataID, middleware.After)
 			}
@@ -151,9 +153,23 @@ func (m *limitAttempts) HandleFinalize(ctx context.Context, in middleware.Finali
 	return next.HandleFinalize(ctx, in)
 }
 
+// Call is one API call as Options.OnCall is told of it.
+type Call struct {
+	// Service is the SDK service id as Options.Endpoints keys it ("ec2",
+	// "cloudwatch_logs"); Operation the SDK operation ("DescribeInstances").
+	Service, Operation string
+	// Outcome is model.OutcomeOK, OutcomeDenied, OutcomeThrottled or
+	// OutcomeFailed, as Classify decides.
+	Outcome string
+	// Attempts is how often the call was sent, retries included; 0 when
+	// it never was (no credentials).
+	Attempts int
+}
+
 // recordCalls records the final outcome of every call.
 type recordCalls struct {
 	rec             *Recorder
+	onCall          func(Call)
 	account, region string
 }
 
@@ -163,8 +179,14 @@ func (m *recordCalls) HandleInitialize(ctx context.Context, in middleware.Initia
 	middleware.InitializeOutput, middleware.Metadata, error,
 ) {
 	out, md, err := next.HandleInitialize(ctx, in)
-	api := IAMAction(callNames(ctx))
+	svc, op := callNames(ctx)
+	api := IAMAction(svc, op)
 	m.rec.Record(m.account, m.region, api, err)
+	if m.onCall != nil && !errors.Is(err, context.Canceled) {
+		outcome, _ := classify(err, api)
+		attempts, _ := retry.GetAttemptResults(md)
+		m.onCall(Call{Service: serviceKey(svc), Operation: op, Outcome: outcome, Attempts: len(attempts.Results)})
+	}
 	return out, md, err
 }
 

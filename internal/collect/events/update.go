@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/model"
@@ -27,6 +28,9 @@ type Updater struct {
 	// actor (topology.Graph.ApplyLabelled).
 	Apply  func(ctx context.Context, cause string, label func(*model.Version), snaps []model.Snapshot) ([]model.Version, error)
 	Logger *slog.Logger
+	// ObserveDelay, when set, is given for every applied event the time
+	// from the event to the commit of its changes (self-metrics).
+	ObserveDelay func(time.Duration)
 
 	mu    sync.Mutex
 	stats Stats
@@ -153,6 +157,14 @@ func (u *Updater) apply(ctx context.Context, evs []Event, changes [][]Change, ac
 		return err
 	}
 	u.count(func(s *Stats) { s.Applied += n; s.Versions += len(vs) })
+	if u.ObserveDelay != nil {
+		now := time.Now()
+		for _, i := range idx {
+			if t := evs[i].Time; !t.IsZero() {
+				u.ObserveDelay(now.Sub(t))
+			}
+		}
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -126,5 +127,21 @@ func TestUpdaterFailures(t *testing.T) {
 	u = &Updater{Refresh: f.refresh, Apply: f.apply}
 	if err := u.Handle(ctx, parse(t, evA)); !errors.Is(err, stored) {
 		t.Errorf("failed commit: err %v, want it returned", err)
+	}
+}
+
+func TestUpdaterObservesDelay(t *testing.T) {
+	f := &fakeTopology{}
+	var delays []time.Duration
+	u := &Updater{Refresh: f.refresh, Apply: f.apply, ObserveDelay: func(d time.Duration) { delays = append(delays, d) }}
+	applied, unmapped := parse(t, evA), parse(t, `{"eventID":"u","eventSource":"example.amazonaws.com","eventName":"DoSomething",`+
+		`"awsRegion":"eu-west-1","recipientAccountId":"123456789012"}`)
+	applied.Time = time.Now().Add(-time.Hour)
+	unmapped.Time = applied.Time
+	if err := u.Handle(context.Background(), applied, unmapped); err != nil {
+		t.Fatal(err)
+	}
+	if len(delays) != 1 || delays[0] < time.Hour || delays[0] > time.Hour+time.Minute {
+		t.Errorf("delays observed = %v, want one of about 1h (the applied event's)", delays)
 	}
 }
