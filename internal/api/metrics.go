@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/skymap/skymap/internal/cwmetrics"
+	"github.com/skymap/skymap/internal/collect/metrics"
 )
 
 // metricsSuffix ends the path of a component's metrics:
@@ -16,23 +16,23 @@ const metricsSuffix = "/metrics"
 
 // Metrics fetches CloudWatch metrics for the API.
 type Metrics interface {
-	Fetch(ctx context.Context, queries []cwmetrics.Query, from, to time.Time, period int32) ([]cwmetrics.Series, error)
+	Fetch(ctx context.Context, queries []metrics.Query, from, to time.Time, period int32) ([]metrics.Series, error)
 }
 
 // MetricList is the answer of GET /api/components/{id}/metrics.
 type MetricList struct {
-	Component string             `json:"component"`
-	From      time.Time          `json:"from"`
-	To        time.Time          `json:"to"`
-	Period    int32              `json:"period"`
-	Series    []cwmetrics.Series `json:"series"`
+	Component string           `json:"component"`
+	From      time.Time        `json:"from"`
+	To        time.Time        `json:"to"`
+	Period    int32            `json:"period"`
+	Series    []metrics.Series `json:"series"`
 }
 
 // maxPoints bounds the points of one series the API asks for.
 const maxPoints = 1440
 
 // metrics answers GET /api/components/{id}/metrics?from=&to=&period=: the
-// component's default metric set (package cwmetrics) over [from, to)
+// component's default metric set (package internal/collect/metrics) over [from, to)
 // (default the last hour) in steps of period seconds (a multiple of 60;
 // default the smallest giving at most 1,440 points), fetched from
 // CloudWatch now.
@@ -44,7 +44,7 @@ func (s *Server) metrics(r *http.Request, ref string) (any, error) {
 	if s.Metrics == nil {
 		return nil, &apiError{errUnavailable, "metrics_off", "CloudWatch metrics are not configured (metrics.enabled)"}
 	}
-	queries, err := cwmetrics.Queries(&c)
+	queries, err := metrics.Queries(&c)
 	if err != nil {
 		return nil, notFound(err.Error())
 	}

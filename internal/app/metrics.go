@@ -6,18 +6,18 @@ import (
 	"sync"
 
 	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/config"
-	"github.com/skymap/skymap/internal/cwmetrics"
 )
 
 // newMetricsFetcher returns the Fetcher of serve's CloudWatch metrics: the
 // clients are those of the monitored accounts (their assumed roles,
 // limits and call records, so that a denied cloudwatch:GetMetricData
 // shows in the integration status like any other call).
-func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *cwmetrics.Fetcher {
+func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *metrics.Fetcher {
 	var mu sync.Mutex
 	accounts := map[string]*awsconn.Account{}
-	return &cwmetrics.Fetcher{Client: func(ctx context.Context, account, region string) (cwmetrics.API, error) {
+	return &metrics.Fetcher{Client: func(ctx context.Context, account, region string) (metrics.API, error) {
 		mu.Lock()
 		acct := accounts[account]
 		mu.Unlock()
@@ -40,6 +40,6 @@ func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *cwmetrics.Fe
 			accounts[account] = acct
 			mu.Unlock()
 		}
-		return cwmetrics.NewClient(acct.Config(region)), nil
+		return metrics.NewClient(acct.Config(region)), nil
 	}}
 }

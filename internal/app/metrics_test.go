@@ -14,7 +14,7 @@ import (
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
 	"github.com/skymap/skymap/internal/api"
-	"github.com/skymap/skymap/internal/cwmetrics"
+	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -36,7 +36,7 @@ func TestServeMetrics(t *testing.T) {
 	}
 	const function = "arn:aws:lambda:eu-west-1:123456789012:function:skymap-demo-api"
 	now := time.Now().UTC().Truncate(time.Minute)
-	cw := cwmetrics.NewClient(cfg)
+	cw := metrics.NewClient(cfg)
 	put := func(ns, name, dim, value string, v float64, ago time.Duration) {
 		t.Helper()
 		if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(ns), MetricData: []cwtypes.MetricDatum{{
@@ -61,7 +61,7 @@ func TestServeMetrics(t *testing.T) {
 	if list.Period != 60 || len(cpu.Values) != 2 || cpu.Values[0] != 30 || cpu.Values[1] != 50 || cpu.Error != "" {
 		t.Errorf("CPUUtilization of %s: period %d, %+v", instance, list.Period, cpu)
 	}
-	if len(list.Series) != len(cwmetrics.SetFor("aws.ec2.instance").Metrics) {
+	if len(list.Series) != len(metrics.SetFor("aws.ec2.instance").Metrics) {
 		t.Errorf("%d series, want the whole default set", len(list.Series))
 	}
 	getJSON(t, base+url.PathEscape(function)+"/metrics?period=300&from="+now.Add(-time.Hour).Format(time.RFC3339), &list)
@@ -94,8 +94,8 @@ func TestServeMetrics(t *testing.T) {
 
 	var st StatusDoc
 	getJSON(t, "http://"+addr+"/api/status", &st)
-	if n := int64(len(cwmetrics.SetFor("aws.ec2.instance").Metrics) + len(cwmetrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics != n ||
-		st.Metrics.Calls != 2 || st.Metrics.CostUSD != float64(n)*cwmetrics.CostPerMetric {
+	if n := int64(len(metrics.SetFor("aws.ec2.instance").Metrics) + len(metrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics != n ||
+		st.Metrics.Calls != 2 || st.Metrics.CostUSD != float64(n)*metrics.CostPerMetric {
 		t.Errorf("status metrics %+v", st.Metrics)
 	}
 	for _, c := range st.Calls {
@@ -111,13 +111,13 @@ func TestServeMetrics(t *testing.T) {
 	getJSON(t, "http://"+addr+"/api/components?limit=10000", &comps)
 	checked := map[string]int{}
 	for _, c := range comps.Components {
-		if cwmetrics.SetFor(c.Type) == nil {
+		if metrics.SetFor(c.Type) == nil {
 			continue
 		}
 		if lbs, _ := c.Data["LoadBalancerArns"].([]any); c.Type == "aws.elb-v2.target-group" && len(lbs) == 0 {
 			continue // metrics are per target group and load balancer: none without one
 		}
-		if _, err := cwmetrics.Queries(&c); err != nil {
+		if _, err := metrics.Queries(&c); err != nil {
 			t.Errorf("%v", err)
 		}
 		checked[c.Type]++
@@ -125,7 +125,7 @@ func TestServeMetrics(t *testing.T) {
 	t.Logf("dimensions of %d types checked: %v", len(checked), checked)
 }
 
-func series(t *testing.T, l api.MetricList, name string) cwmetrics.Series {
+func series(t *testing.T, l api.MetricList, name string) metrics.Series {
 	t.Helper()
 	for _, s := range l.Series {
 		if s.Name == name {
@@ -133,5 +133,5 @@ func series(t *testing.T, l api.MetricList, name string) cwmetrics.Series {
 		}
 	}
 	t.Fatalf("no %s series in %+v", name, l)
-	return cwmetrics.Series{}
+	return metrics.Series{}
 }

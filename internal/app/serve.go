@@ -18,15 +18,15 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/collect/metrics"
+	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
-	"github.com/skymap/skymap/internal/cwmetrics"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
 	"github.com/skymap/skymap/internal/topology"
-	"github.com/skymap/skymap/internal/traces"
 )
 
 // State keys of the scheduler.
@@ -66,7 +66,7 @@ type StatusDoc struct {
 	FlowLogs []flowlogs.Status `json:"flowlogs"`
 	// Metrics count the CloudWatch metrics skymap asked for since it
 	// started, and what they are estimated to have cost.
-	Metrics cwmetrics.Stats `json:"metrics"`
+	Metrics metrics.Stats `json:"metrics"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -153,11 +153,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		interval = 30 * time.Second
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
-	metrics := newMetricsFetcher(cfg, prov)
+	cw := newMetricsFetcher(cfg, prov)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: metrics, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
 	srv := &http.Server{
-		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metrics, Status: sch.status, Logger: log,
+		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Status: sch.status, Logger: log,
 			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -242,7 +242,7 @@ type scheduler struct {
 	version string
 	feeds   *eventFeeds
 	flows   *flowFeeds
-	metrics *cwmetrics.Fetcher
+	metrics *metrics.Fetcher
 	met     *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.

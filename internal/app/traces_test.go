@@ -14,8 +14,8 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/model"
-	"github.com/skymap/skymap/internal/traces"
 )
 
 // TestServeTraces runs skymap serve on moto's sample estate, sends it the

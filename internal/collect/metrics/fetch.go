@@ -1,4 +1,4 @@
-package cwmetrics
+package metrics
 
 import (
 	"context"

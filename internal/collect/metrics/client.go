@@ -1,7 +1,7 @@
-// Package cwmetrics reads CloudWatch metrics for components: a default
+// Package metrics reads CloudWatch metrics for components: a default
 // metric set per component type with its dimensions (table.go), fetched
 // with GetMetricData only, 500 queries to a call (fetch.go).
-package cwmetrics
+package metrics
 
 import (
 	"github.com/aws/aws-sdk-go-v2/aws"

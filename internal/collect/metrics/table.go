@@ -1,4 +1,4 @@
-package cwmetrics
+package metrics
 
 import (
 	"fmt"
@@ -207,7 +207,7 @@ var byType = func() map[string]*Set {
 	m := make(map[string]*Set, len(sets))
 	for i := range sets {
 		if m[sets[i].Type] != nil {
-			panic("cwmetrics: two sets for " + sets[i].Type)
+			panic("metrics: two sets for " + sets[i].Type)
 		}
 		m[sets[i].Type] = &sets[i]
 	}
