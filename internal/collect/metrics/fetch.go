@@ -256,3 +256,7 @@ func (f *Fetcher) sem(account, region string) chan struct{} {
 	}
 	return s
 }
+
+// IAMActions are the IAM actions reading metrics needs in a monitored
+// account.
+var IAMActions = []string{"cloudwatch:GetMetricData"}
