@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/config"
@@ -42,4 +43,13 @@ func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *metrics.Fetc
 		}
 		return metrics.NewClient(acct.Config(region)), nil
 	}}
+}
+
+// metricsAPI is what the API fetches component metrics with: nil (503)
+// when metrics.enabled is false.
+func metricsAPI(cfg *config.Config, f *metrics.Fetcher) api.Metrics {
+	if !cfg.Metrics.Enabled {
+		return nil
+	}
+	return f
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,9 +51,29 @@ func TestServeMetrics(t *testing.T) {
 	put("AWS/Lambda", "Invocations", "FunctionName", "skymap-demo-api", 7, 4*time.Minute)
 	put("AWS/Lambda", "Invocations", "FunctionName", "skymap-demo-api", 5, 4*time.Minute)
 
-	addr, stop := serve(t, optOut+"flowlogs: {enabled: false}\n", t.TempDir())
+	addr, stop := serve(t, optOut+"flowlogs: {enabled: false}\nmetrics: {types: [aws.ec2.instance], interval: 1m, tag_labels: [Name, env]}\n", t.TempDir())
 	defer stop()
 	waitScan(t, addr, time.Time{})
+
+	// The periodic refresh of the instances' sets, exported as YACE names
+	// them, with the Name tag as a label.
+	want := `aws_ec2_cpuutilization_average{account_id="123456789012",dimension_InstanceId="` + instance +
+		`",name="` + instance + `",region="eu-west-1",tag_Name="web-1",tag_env=""} 50`
+	var exposition string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if exposition = string(b); strings.Contains(exposition, want) {
+			break
+		}
+	}
+	if !strings.Contains(exposition, want) {
+		t.Errorf("/metrics lacks %s; its aws_ lines:\n%s", want, grepLines(exposition, "aws_ec2"))
+	}
 	base := "http://" + addr + "/api/components/"
 
 	var list api.MetricList
@@ -94,8 +115,9 @@ func TestServeMetrics(t *testing.T) {
 
 	var st StatusDoc
 	getJSON(t, "http://"+addr+"/api/status", &st)
-	if n := int64(len(metrics.SetFor("aws.ec2.instance").Metrics) + len(metrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics != n ||
-		st.Metrics.Calls != 2 || st.Metrics.CostUSD != float64(n)*metrics.CostPerMetric {
+	// The two API fetches, beside the periodic ones.
+	if n := int64(len(metrics.SetFor("aws.ec2.instance").Metrics) + len(metrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics < n ||
+		st.Metrics.Calls < 3 || st.Metrics.CostUSD != float64(st.Metrics.Metrics)*metrics.CostPerMetric {
 		t.Errorf("status metrics %+v", st.Metrics)
 	}
 	for _, c := range st.Calls {
@@ -123,6 +145,16 @@ func TestServeMetrics(t *testing.T) {
 		checked[c.Type]++
 	}
 	t.Logf("dimensions of %d types checked: %v", len(checked), checked)
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func series(t *testing.T, l api.MetricList, name string) metrics.Series {

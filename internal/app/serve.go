@@ -154,6 +154,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
 	cw := newMetricsFetcher(cfg, prov)
+	refresher := &metrics.Refresher{Fetcher: cw, Components: g.Components, Types: cfg.Metrics.Types,
+		Interval: cfg.Metrics.Interval, Log: log, Now: now}
+	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
@@ -178,7 +181,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
 	srv := &http.Server{
-		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Status: sch.status, Logger: log,
+		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metricsAPI(cfg, cw), Status: sch.status, Logger: log,
 			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
@@ -201,6 +204,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	})
 	eg.Go(func() error { return sch.Run(ctx) })
 	eg.Go(func() error { return feeds.Run(ctx) })
+	if cfg.Metrics.Enabled {
+		eg.Go(func() error {
+			// The sets are those of the map's components: wait for one.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return refresher.Run(ctx)
+		})
+	}
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
 	}

@@ -50,6 +50,8 @@ type Config struct {
 	FlowLogs FlowLogs
 	// Traces configures the OTLP trace receiver (the traces section).
 	Traces Traces
+	// Metrics configures CloudWatch metrics (the metrics section).
+	Metrics Metrics
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -173,6 +175,22 @@ type Traces struct {
 	// MaxRelations bounds the trace relations held in memory
 	// (traces.max_relations, default 10000).
 	MaxRelations int
+}
+
+// Metrics configures CloudWatch metrics.
+type Metrics struct {
+	// Enabled is metrics.enabled (default true): the API fetches a
+	// component's default metric set when asked.
+	Enabled bool
+	// Types are the component types whose default sets are also fetched
+	// every Interval and exported at /metrics (metrics.types, default
+	// none: CloudWatch charges per metric requested).
+	Types []string
+	// Interval is metrics.interval (default 5m).
+	Interval time.Duration
+	// TagLabels are the tags exported as tag_<key> labels
+	// (metrics.tag_labels).
+	TagLabels []string
 }
 
 // AWS tunes how skymap calls AWS.

@@ -24,7 +24,8 @@ func defaults() Config {
 		Log:             Log{Level: slog.LevelInfo, Format: "text"},
 		FlowLogs: FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
 			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
-		Traces: Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
+		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
+		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
 	}
 }
 

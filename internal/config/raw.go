@@ -32,6 +32,7 @@ const (
 	defaultRelationWindow     = "1h"
 	defaultFlowPollInterval   = 60 // seconds
 	defaultTraceMaxRelations  = 10000
+	defaultMetricsInterval    = "5m"
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -45,6 +46,7 @@ type rawConfig struct {
 	Log        rawLog        `yaml:"log"`
 	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
 	Traces     rawTraces     `yaml:"traces"`
+	Metrics    rawMetrics    `yaml:"metrics"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -106,6 +108,14 @@ type rawFlowLogs struct {
 	PollInterval    int    `yaml:"poll_interval"`    // seconds
 }
 
+// rawMetrics is skymap's metrics section.
+type rawMetrics struct {
+	Enabled   *bool    `yaml:"enabled"`
+	Types     []string `yaml:"types"`
+	Interval  string   `yaml:"interval"` // a duration
+	TagLabels []string `yaml:"tag_labels"`
+}
+
 // rawTraces is skymap's traces section.
 type rawTraces struct {
 	Enabled        *bool  `yaml:"enabled"`
@@ -131,7 +141,8 @@ func defaultConfig() rawConfig {
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
-		Traces: rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 	}
 }
 
@@ -157,6 +168,7 @@ func (r *rawConfig) config() *Config {
 		Storage:                    r.Storage.storage(),
 		FlowLogs:                   r.FlowLogs.flowLogs(),
 		Traces:                     r.Traces.traces(),
+		Metrics:                    r.Metrics.metrics(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -198,6 +210,21 @@ func (f *rawFlowLogs) flowLogs() FlowLogs {
 		RelationWindow:  window,
 		PollInterval:    seconds(f.PollInterval),
 	}
+}
+
+// metrics converts a validated rawMetrics to a Metrics.
+func (m *rawMetrics) metrics() Metrics {
+	every, _ := time.ParseDuration(m.Interval) // validated
+	return Metrics{Enabled: m.Enabled == nil || *m.Enabled, Types: slices.Clip(nilIfEmpty(m.Types)), Interval: every,
+		TagLabels: slices.Clip(nilIfEmpty(m.TagLabels))}
+}
+
+// nilIfEmpty returns s, or nil when it holds nothing.
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // traces converts a validated rawTraces to a Traces.

@@ -60,6 +60,26 @@ func (f *rawFlowLogs) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Validate checks the metrics section: the types must have default metric
+// sets (the caller passes the known types).
+func (m *rawMetrics) validate(known func(string) bool) error {
+	var errs []error
+	if d, err := time.ParseDuration(m.Interval); err != nil || d < time.Minute || d > 24*time.Hour {
+		errs = append(errs, errorf("interval", "%q: want a duration from 1m to 24h, such as 5m", m.Interval))
+	}
+	for i, t := range m.Types {
+		if !known(t) {
+			errs = append(errs, errorf(fmt.Sprintf("types[%d]", i), "%q: no CloudWatch metric set for that component type", t))
+		}
+	}
+	for i, t := range m.TagLabels {
+		if t == "" {
+			errs = append(errs, errorf(fmt.Sprintf("tag_labels[%d]", i), "an empty tag key"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Validate checks the traces section.
 func (t *rawTraces) Validate() error {
 	var errs []error

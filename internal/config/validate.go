@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/partition"
 )
 
@@ -58,6 +59,7 @@ func (r *rawConfig) Validate() error {
 		prefix("log", r.Log.Validate()),
 		prefix("flowlogs", r.FlowLogs.Validate()),
 		prefix("traces", r.Traces.Validate()),
+		prefix("metrics", r.Metrics.validate(func(t string) bool { return metrics.SetFor(t) != nil })),
 	)
 	return errors.Join(errs...)
 }

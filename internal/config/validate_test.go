@@ -29,6 +29,12 @@ func TestParseErrors(t *testing.T) {
 			`traces.relation_window: "10s": want a duration from 1m to 720h, such as 1h (line 3)`,
 			"traces.max_relations: 0: want 1 to 10000000 (line 3)",
 		}},
+		{"metrics of unknown types", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"metrics: {types: [aws.ec2.instance, aws.ec2.vpc], interval: 10s, tag_labels: ['']}\n", []string{
+			`metrics.interval: "10s": want a duration from 1m to 24h, such as 5m (line 3)`,
+			`metrics.types[1]: "aws.ec2.vpc": no CloudWatch metric set for that component type (line 3)`,
+			"metrics.tag_labels[0]: an empty tag key (line 3)",
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},

@@ -197,3 +197,21 @@ func BenchmarkPacking(b *testing.B) {
 	b.ReportMetric(float64(st.Calls)/float64(b.N), "calls/refresh")
 	b.ReportMetric(st.CostUSD/float64(b.N), "usd/refresh")
 }
+
+func TestPromName(t *testing.T) {
+	for _, tt := range []struct{ ns, name, stat, want string }{
+		{"AWS/EC2", "CPUUtilization", "Average", "aws_ec2_cpuutilization_average"},
+		{"AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "aws_sqs_approximate_number_of_messages_visible_maximum"},
+		{"AWS/Kinesis", "GetRecords.IteratorAgeMilliseconds", "Maximum", "aws_kinesis_get_records_iterator_age_milliseconds_maximum"},
+		{"AWS/ApiGateway", "4XXError", "Sum", "aws_apigateway_4xxerror_sum"},
+		{"AWS/Lambda", "Duration", "p99", "aws_lambda_duration_p99"},
+		{"ContainerInsights", "node_cpu_utilization", "Average", "aws_containerinsights_node_cpu_utilization_average"},
+	} {
+		if got := PromName(tt.ns, tt.name, tt.stat); got != tt.want {
+			t.Errorf("PromName(%s, %s, %s) = %s, want %s", tt.ns, tt.name, tt.stat, got, tt.want)
+		}
+	}
+	if got := PromLabel("tag_", "aws:cloudformation:stack-name"); got != "tag_aws_cloudformation_stack_name" {
+		t.Errorf("PromLabel = %s", got)
+	}
+}
