@@ -97,7 +97,7 @@ func Relations(convs []store.FlowConversation, window time.Duration, at time.Tim
 		}
 		return s
 	}
-	win := windowString(window)
+	win := model.WindowString(window)
 	for k, ports := range pairs {
 		slices.SortFunc(ports, func(a, b portKey) int {
 			return cmp.Or(cmp.Compare(a.proto, b.proto), cmp.Compare(a.port, b.port))
@@ -181,16 +181,4 @@ func portName(proto uint8, port uint16) string {
 		return n
 	}
 	return n + "/" + strconv.Itoa(int(port))
-}
-
-// windowString writes a window as people do: "1h", "30m", "90s", else
-// time.Duration's form.
-func windowString(d time.Duration) string {
-	switch {
-	case d > 0 && d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d > 0 && d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return d.String()
 }

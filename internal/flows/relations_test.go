@@ -91,8 +91,8 @@ func TestWindowString(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		time.Hour: "1h", 24 * time.Hour: "24h", 30 * time.Minute: "30m", 90 * time.Second: "1m30s",
 	} {
-		if got := windowString(d); got != want {
-			t.Errorf("windowString(%v) = %q, want %q", d, got, want)
+		if got := model.WindowString(d); got != want {
+			t.Errorf("model.WindowString(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -175,4 +176,16 @@ func intern[T comparable](list *[]T, index map[T]uint32, v T) uint32 {
 	*list = append(*list, v)
 	index[v] = uint32(len(*list) - 1)
 	return index[v]
+}
+
+// WindowString writes a relation's window as people do: "1h", "30m", else
+// time.Duration's form ("90s").
+func WindowString(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d > 0 && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
 }

@@ -51,3 +51,11 @@ func TestParseARN(t *testing.T) {
 		}
 	}
 }
+
+func TestIsAccountID(t *testing.T) {
+	for s, want := range map[string]bool{"123456789012": true, "12345678901": false, "1234567890123": false, "12345678901a": false, "": false} {
+		if got := IsAccountID(s); got != want {
+			t.Errorf("IsAccountID(%q) = %v", s, got)
+		}
+	}
+}

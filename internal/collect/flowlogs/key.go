@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skymap/skymap/internal/partition"
 )
 
 // ParseKey returns the account and region of a flow-log object key, as
@@ -68,7 +70,7 @@ func parseFromRoot(rest string) (flowKey, bool) {
 		}
 		vals[i] = v
 	}
-	if vals[1] != "vpcflowlogs" || !isAccount(vals[0]) || !isRegion(vals[2]) {
+	if vals[1] != "vpcflowlogs" || !partition.IsAccountID(vals[0]) || !isRegion(vals[2]) {
 		return flowKey{}, false
 	}
 	year, ok1 := digits(vals[3], 4)
@@ -101,12 +103,6 @@ func digits(s string, n int) (int, bool) {
 	}
 	v, err := strconv.Atoi(s)
 	return v, err == nil
-}
-
-// isAccount tells whether s is an AWS account id: 12 digits.
-func isAccount(s string) bool {
-	_, ok := digits(s, 12)
-	return ok
 }
 
 // isRegion tells whether s looks like a region name: lower-case words

@@ -186,7 +186,7 @@ func (t Target) integrationTarget(typ, uri string) string {
 		}
 	case a.Account == "sqs" && strings.HasPrefix(a.Resource, "path/"):
 		seg := strings.Split(strings.TrimPrefix(a.Resource, "path/"), "/")
-		if len(seg) >= 2 && isAccountID(seg[0]) && seg[1] != "" {
+		if len(seg) >= 2 && partition.IsAccountID(seg[0]) && seg[1] != "" {
 			return "arn:" + a.Partition + ":sqs:" + a.Region + ":" + seg[0] + ":" + seg[1]
 		}
 	}

@@ -55,7 +55,7 @@ func (t Target) urlReference(v string) string {
 	}
 	host := strings.ToLower(u.Hostname())
 	if seg := strings.Split(strings.Trim(u.Path, "/"), "/"); (u.Scheme == "https" || u.Scheme == "http") &&
-		len(seg) == 2 && isAccountID(seg[0]) && seg[1] != "" {
+		len(seg) == 2 && partition.IsAccountID(seg[0]) && seg[1] != "" {
 		region := t.Region
 		for _, label := range strings.Split(host, ".") {
 			if label != partition.Global && label != partition.All && partition.KnownRegion(t.Partition.ID, label) {
@@ -93,16 +93,4 @@ func endpointRef(host string) string {
 // names (TOPOLOGY.md: urn:endpoint:/<dns-name>).
 func endpointURN(dns string) string {
 	return "urn:endpoint:/" + strings.TrimSuffix(strings.ToLower(dns), ".")
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }

@@ -17,6 +17,8 @@ import (
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/skymap/skymap/internal/model"
 )
 
 // MaxBody bounds a request body, compressed and uncompressed.
@@ -44,7 +46,7 @@ func NewHandler(r *Receiver, resolve func(string) string) http.Handler {
 	mux.HandleFunc("GET /api/traces/relations", func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"window": windowString(r.window), "relations": r.Relations(resolve), "stats": r.Stats()})
+			"window": model.WindowString(r.window), "relations": r.Relations(resolve), "stats": r.Stats()})
 	})
 	return mux
 }

@@ -62,7 +62,7 @@ func callerOf(attrs []*commonpb.KeyValue) caller {
 			c.part, c.account, c.region = a.Partition, a.Account, a.Region
 			return c
 		}
-	case faasName != "" && c.region != "" && validAccount(c.account):
+	case faasName != "" && c.region != "" && partition.IsAccountID(c.account):
 		c.ref = "arn:" + c.part + ":lambda:" + c.region + ":" + c.account + ":function:" + faasName
 		return c
 	}
@@ -109,18 +109,6 @@ func functionARN(a partition.ARN) string {
 		}
 	}
 	return a.String()
-}
-
-func validAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // callAttrs are the span attributes that name what a client or producer
@@ -240,7 +228,7 @@ func callOf(from caller, a *callAttrs, c *call) {
 			case name == "":
 			case strings.HasPrefix(name, "arn:"):
 				c.targets = append(c.targets, name)
-			case validAccount(from.account) && region != "" || service == "s3":
+			case partition.IsAccountID(from.account) && region != "" || service == "s3":
 				c.targets = append(c.targets, awsResource[service](from.part, region, from.account, name))
 			default:
 				c.targets = append(c.targets, servicePrefix+name)
@@ -312,7 +300,7 @@ func queueRef(v string, from caller) string {
 	u, err := url.Parse(v)
 	if err == nil {
 		seg := strings.Split(strings.Trim(u.Path, "/"), "/")
-		if len(seg) == 2 && validAccount(seg[0]) && seg[1] != "" {
+		if len(seg) == 2 && partition.IsAccountID(seg[0]) && seg[1] != "" {
 			region, part := from.region, from.part
 			for _, label := range strings.Split(strings.ToLower(u.Hostname()), ".") {
 				if p, ok := partition.OfRegion(label); ok {

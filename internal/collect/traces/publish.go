@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +134,7 @@ func (p *Publisher) byName(name string) string {
 func (r *Receiver) Snapshot(resolve func(string) string, complete bool) model.Snapshot {
 	rels := r.Relations(resolve)
 	s := model.Snapshot{Scope: model.Scope{Type: Scope}, Complete: complete}
-	win := windowString(r.window)
+	win := model.WindowString(r.window)
 	for i := 0; i < len(rels); {
 		rel := rels[i]
 		ops := rel.Operations
@@ -156,16 +155,4 @@ func (r *Receiver) Snapshot(resolve func(string) string, complete bool) model.Sn
 			Data: map[string]any{"source": Source, "system": rel.System, "operations": ops, "window": win}})
 	}
 	return s
-}
-
-// windowString writes a window as people do: "1h", "30m", else
-// time.Duration's form.
-func windowString(d time.Duration) string {
-	switch {
-	case d > 0 && d%time.Hour == 0:
-		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
-	case d > 0 && d%time.Minute == 0:
-		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
-	}
-	return d.String()
 }
