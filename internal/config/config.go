@@ -50,6 +50,8 @@ type Config struct {
 	FlowLogs FlowLogs
 	// Traces configures the OTLP trace receiver (the traces section).
 	Traces Traces
+	// Health configures component health from alarms (the health section).
+	Health Health
 }
 
 // Credentials are static AWS access keys. The zero value means "use the

@@ -45,6 +45,7 @@ type rawConfig struct {
 	Log        rawLog        `yaml:"log"`
 	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
 	Traces     rawTraces     `yaml:"traces"`
+	Health     rawHealth     `yaml:"health"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -132,6 +133,7 @@ func defaultConfig() rawConfig {
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
 		Traces: rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Health: rawHealth{Interval: defaultHealthInterval},
 	}
 }
 
@@ -157,6 +159,7 @@ func (r *rawConfig) config() *Config {
 		Storage:                    r.Storage.storage(),
 		FlowLogs:                   r.FlowLogs.flowLogs(),
 		Traces:                     r.Traces.traces(),
+		Health:                     r.Health.health(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,

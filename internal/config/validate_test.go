@@ -29,6 +29,10 @@ func TestParseErrors(t *testing.T) {
 			`traces.relation_window: "10s": want a duration from 1m to 720h, such as 1h (line 3)`,
 			"traces.max_relations: 0: want 1 to 10000000 (line 3)",
 		}},
+		{"health interval not positive", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"health: {interval: 0}\n", []string{
+			"health.interval: must be a positive number of seconds, got 0 (line 3)",
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},
