@@ -21,6 +21,10 @@ type API interface {
 	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
+// IAMActions are the IAM actions fetching metrics needs in a monitored
+// account.
+var IAMActions = []string{"cloudwatch:GetMetricData"}
+
 // MaxQueriesPerCall is GetMetricData's limit of metric queries per call.
 const MaxQueriesPerCall = 500
 
