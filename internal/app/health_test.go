@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/skymap/skymap/internal/api"
+	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/model"
 )
@@ -150,4 +151,36 @@ func brief(vs []model.Version) string {
 		fmt.Fprintf(&b, "\n  %s cause=%s actor=%s diff=%s", v.Change, v.Cause, v.Actor, strings.Join(strings.Fields(string(v.Diff)), ""))
 	}
 	return b.String()
+}
+
+// A denied cloudwatch:DescribeAlarms makes the account partially
+// connected with the action named, and leaves health alone.
+func TestServeHealthDenied(t *testing.T) {
+	m, _ := estate(t)
+	proxy := awstest.NewProxy(t, m.URL)
+	proxy.Fail("DescribeAlarms", awstest.Denied("AccessDenied"))
+	addr, stop := serve(t, optOut+"  endpoint_url: "+proxy.URL+"\nflowlogs: {enabled: false}\nhealth: {interval: 1}\n", t.TempDir())
+	defer stop()
+	waitScan(t, addr, time.Time{})
+	var st StatusDoc
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		getJSON(t, "http://"+addr+"/api/status", &st)
+		if st.Health != nil && len(st.Health.Calls) > 0 {
+			break
+		}
+	}
+	var acct *AccountStatus
+	for i := range st.Accounts {
+		if st.Accounts[i].Account == "123456789012" {
+			acct = &st.Accounts[i]
+		}
+	}
+	if acct == nil || acct.State != "partially connected" || !slices.Contains(acct.Denied, "cloudwatch:DescribeAlarms") {
+		t.Errorf("account state %+v", acct)
+	}
+	var list api.ComponentList
+	getJSON(t, "http://"+addr+"/api/components?health=clear", &list)
+	if list.Total != 0 {
+		t.Errorf("%d components with health though alarms are denied", list.Total)
+	}
 }
