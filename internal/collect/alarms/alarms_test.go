@@ -25,27 +25,28 @@ func TestJudge(t *testing.T) {
 	fn := &model.Component{Type: "aws.lambda.function"}
 	al := func(name, state string) *Alarm { return &Alarm{Name: name, State: state, Warning: isWarning(name)} }
 	tests := []struct {
-		name     string
-		c        *model.Component
-		alarms   []*Alarm
-		impaired bool
-		want     string
+		name   string
+		c      *model.Component
+		alarms []*Alarm
+		st     Status
+		want   string
 	}{
-		{"nothing known", fn, nil, false, ""},
-		{"all OK", fn, []*Alarm{al("a", StateOK), al("b", StateOK)}, false, model.HealthClear},
-		{"one in ALARM", fn, []*Alarm{al("a", StateOK), al("b", StateAlarm)}, false, model.HealthCritical},
-		{"a warning in ALARM", fn, []*Alarm{al("a", StateOK), al("cpu-WARN", StateAlarm)}, false, model.HealthDeviating},
-		{"insufficient data only", fn, []*Alarm{al("a", StateInsufficientData)}, false, model.HealthUnknown},
-		{"OK and insufficient data", fn, []*Alarm{al("a", StateInsufficientData), al("b", StateOK)}, false, model.HealthClear},
-		{"running", inst("running"), nil, false, model.HealthClear},
-		{"stopped", inst("stopped"), nil, false, model.HealthDeviating},
-		{"stopped beats OK alarms", inst("stopped"), []*Alarm{al("a", StateOK)}, false, model.HealthDeviating},
-		{"impaired", inst("running"), nil, true, model.HealthCritical},
-		{"terminated", inst("terminated"), nil, false, ""},
-		{"RDS modifying", &model.Component{Type: "aws.rds.instance", Data: map[string]any{"DBInstanceStatus": "modifying"}}, nil, false, model.HealthDeviating},
+		{"nothing known", fn, nil, Status{}, ""},
+		{"all OK", fn, []*Alarm{al("a", StateOK), al("b", StateOK)}, Status{}, model.HealthClear},
+		{"one in ALARM", fn, []*Alarm{al("a", StateOK), al("b", StateAlarm)}, Status{}, model.HealthCritical},
+		{"a warning in ALARM", fn, []*Alarm{al("a", StateOK), al("cpu-WARN", StateAlarm)}, Status{}, model.HealthDeviating},
+		{"insufficient data only", fn, []*Alarm{al("a", StateInsufficientData)}, Status{}, model.HealthUnknown},
+		{"OK and insufficient data", fn, []*Alarm{al("a", StateInsufficientData), al("b", StateOK)}, Status{}, model.HealthClear},
+		{"running", inst("running"), nil, Status{}, model.HealthClear},
+		{"stopped", inst("stopped"), nil, Status{}, model.HealthDeviating},
+		{"stopped beats OK alarms", inst("stopped"), []*Alarm{al("a", StateOK)}, Status{}, model.HealthDeviating},
+		{"impaired", inst("running"), nil, Status{Impaired: true}, model.HealthCritical},
+		{"terminated", inst("terminated"), nil, Status{}, ""},
+		{"stopped since the scan", inst("running"), nil, Status{State: "stopped"}, model.HealthDeviating},
+		{"RDS modifying", &model.Component{Type: "aws.rds.instance", Data: map[string]any{"DBInstanceStatus": "modifying"}}, nil, Status{}, model.HealthDeviating},
 	}
 	for _, tt := range tests {
-		if got, why := Judge(tt.c, tt.alarms, tt.impaired); got != tt.want {
+		if got, why := Judge(tt.c, tt.alarms, tt.st); got != tt.want {
 			t.Errorf("%s: %q (%v), want %q", tt.name, got, why, tt.want)
 		}
 	}
@@ -81,6 +82,7 @@ func (f fakeEC2) DescribeInstanceStatus(context.Context, *ec2.DescribeInstanceSt
 	out := &ec2.DescribeInstanceStatusOutput{}
 	for _, id := range f.impaired {
 		out.InstanceStatuses = append(out.InstanceStatuses, ec2types.InstanceStatus{InstanceId: aws.String(id),
+			InstanceState:  &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning},
 			InstanceStatus: &ec2types.InstanceStatusSummary{Status: ec2types.SummaryStatusImpaired}})
 	}
 	return out, nil

@@ -15,7 +15,9 @@ import (
 //     OK gives CLEAR; else (INSUFFICIENT_DATA only) UNKNOWN.
 //   - EC2 instances: running or pending is CLEAR, stopping or stopped
 //     DEVIATING, a failed (impaired) instance or system status check
-//     CRITICAL; shutting-down and terminated instances say nothing.
+//     CRITICAL; shutting-down and terminated instances say nothing. The
+//     state is DescribeInstanceStatus's, read with the alarms, else the
+//     last scan's.
 //   - RDS instances: "available" is CLEAR, any other status DEVIATING.
 //   - a component with neither alarms nor such a state has no health
 //     (the field is empty).
@@ -33,8 +35,8 @@ func worst(a, b string) string {
 func isWarning(name string) bool { return strings.Contains(strings.ToLower(name), "warn") }
 
 // Judge returns the health of c and its reasons from the alarms naming it
-// and, for an EC2 instance, whether a status check is impaired.
-func Judge(c *model.Component, alarms []*Alarm, impaired bool) (string, []string) {
+// and, for an EC2 instance, its status (zero when not known).
+func Judge(c *model.Component, alarms []*Alarm, st Status) (string, []string) {
 	var reasons []string
 	health := ""
 	anyOK := false
@@ -57,7 +59,7 @@ func Judge(c *model.Component, alarms []*Alarm, impaired bool) (string, []string
 			health = model.HealthClear
 		}
 	}
-	if h, why := stateHealth(c, impaired); h != "" {
+	if h, why := stateHealth(c, st); h != "" {
 		health = worst(health, h)
 		reasons = append(reasons, why...)
 	}
@@ -65,11 +67,14 @@ func Judge(c *model.Component, alarms []*Alarm, impaired bool) (string, []string
 }
 
 // stateHealth is what c's run state says of its health.
-func stateHealth(c *model.Component, impaired bool) (string, []string) {
+func stateHealth(c *model.Component, live Status) (string, []string) {
 	switch c.Type {
 	case "aws.ec2.instance":
 		st, _ := c.Data["State"].(map[string]any)
 		name, _ := st["Name"].(string)
+		if live.State != "" {
+			name = live.State
+		}
 		var h string
 		switch name {
 		case "running", "pending":
@@ -80,7 +85,7 @@ func stateHealth(c *model.Component, impaired bool) (string, []string) {
 			return "", nil
 		}
 		why := []string{"state: " + name}
-		if impaired {
+		if live.Impaired {
 			h = model.HealthCritical
 			why = append(why, "status checks: impaired")
 		}

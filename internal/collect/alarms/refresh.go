@@ -139,9 +139,9 @@ type scope struct{ account, region string }
 
 // scopeRead is what was read of one scope.
 type scopeRead struct {
-	alarms   []Alarm
-	impaired map[string]bool
-	ok       bool
+	alarms    []Alarm
+	instances map[string]Status
+	ok        bool
 }
 
 // Refresh reads alarms and states once and sets the health that changed.
@@ -258,7 +258,7 @@ func (r *Refresher) Refresh(ctx context.Context) {
 			ptrs[j] = &as[j]
 		}
 		instanceID, _ := c.Data["InstanceId"].(string)
-		health, reasons := Judge(c, ptrs, rd.impaired[instanceID])
+		health, reasons := Judge(c, ptrs, rd.instances[instanceID])
 		slices.Sort(reasons)
 		if health != "" {
 			st.Components[health]++
@@ -305,7 +305,7 @@ func (r *Refresher) read(ctx context.Context, sc scope, instances bool, now func
 		return rd, calls
 	}
 	if instances {
-		rd.impaired, err = ReadImpaired(ctx, ec, sc.region)
+		rd.instances, err = ReadStatus(ctx, ec, sc.region)
 		calls = append(calls, call(IAMActions[1], err))
 		if err != nil {
 			return rd, calls
