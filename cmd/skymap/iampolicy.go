@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 
+	"github.com/skymap/skymap/internal/collect/alarms"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
@@ -16,7 +17,8 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions, metrics.IAMActions)
+	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions,
+		metrics.IAMActions, alarms.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

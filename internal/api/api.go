@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skymap/skymap/internal/collect/alarms"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
@@ -59,6 +60,9 @@ type Server struct {
 	Traces http.Handler
 	// Prometheus, when set, serves GET /metrics (skymap's own metrics).
 	Prometheus http.Handler
+	// Health gives the alarms behind a component's health; nil when
+	// health is off.
+	Health Health
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -209,6 +213,9 @@ func (s *Server) components(r *http.Request) (any, error) {
 		if v := q.Get("name"); v != "" && !strings.Contains(strings.ToLower(c.Name), strings.ToLower(v)) {
 			return false
 		}
+		if v := q.Get("health"); v != "" && !strings.EqualFold(c.Health, v) {
+			return false
+		}
 		for _, l := range q["label"] {
 			found := false
 			for _, have := range c.Labels {
@@ -233,6 +240,9 @@ type ComponentDetail struct {
 	Outgoing  []model.Relation `json:"outgoing"`
 	Incoming  []model.Relation `json:"incoming"`
 	History   []model.Version  `json:"history"`
+	// Alarms are the CloudWatch alarms naming the component, behind its
+	// health.
+	Alarms []alarms.Alarm `json:"alarms,omitempty"`
 }
 
 func (s *Server) component(r *http.Request) (any, error) {
@@ -255,6 +265,9 @@ func (s *Server) component(r *http.Request) (any, error) {
 	}
 	d := ComponentDetail{Component: c}
 	d.Outgoing, d.Incoming, _ = s.Graph.Neighbours(c.ID)
+	if s.Health != nil {
+		d.Alarms = s.Health.AlarmsOf(c.ID)
+	}
 	if err := s.withTraffic(r.Context(), c.ID, d.Outgoing, d.Incoming); err != nil {
 		return nil, err
 	}

@@ -16,9 +16,24 @@ import (
 // limits and call records, so that a denied cloudwatch:GetMetricData
 // shows in the integration status like any other call).
 func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *metrics.Fetcher {
+	account := monitoredAccounts(cfg, prov)
+	return &metrics.Fetcher{Client: func(ctx context.Context, id, region string) (metrics.API, error) {
+		acct, err := account(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return metrics.NewClient(acct.Config(region)), nil
+	}}
+}
+
+// monitoredAccounts returns a function giving the access to a monitored
+// account by its id, through the instance of the config that names it
+// (or, for an instance without an account, whose role is in it); an
+// account found is remembered.
+func monitoredAccounts(cfg *config.Config, prov *awsconn.Provider) func(ctx context.Context, account string) (*awsconn.Account, error) {
 	var mu sync.Mutex
 	accounts := map[string]*awsconn.Account{}
-	return &metrics.Fetcher{Client: func(ctx context.Context, account, region string) (metrics.API, error) {
+	return func(ctx context.Context, account string) (*awsconn.Account, error) {
 		mu.Lock()
 		acct := accounts[account]
 		mu.Unlock()
@@ -41,8 +56,8 @@ func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *metrics.Fetc
 			accounts[account] = acct
 			mu.Unlock()
 		}
-		return metrics.NewClient(acct.Config(region)), nil
-	}}
+		return acct, nil
+	}
 }
 
 // metricsAPI is what the API fetches component metrics with: nil (503)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
+	"github.com/skymap/skymap/internal/collect/alarms"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
@@ -67,6 +68,9 @@ type StatusDoc struct {
 	// Metrics count the CloudWatch metrics skymap asked for since it
 	// started, and what they are estimated to have cost.
 	Metrics metrics.Stats `json:"metrics"`
+	// Health is what the last refresh of alarms and run states did; nil
+	// when health is off.
+	Health *alarms.Stats `json:"health,omitempty"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -157,10 +161,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	refresher := &metrics.Refresher{Fetcher: cw, Components: g.Components, Types: cfg.Metrics.Types,
 		Interval: cfg.Metrics.Interval, Log: log, Now: now}
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
+	health := newHealthRefresher(cfg, prov, g, log)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -180,9 +185,13 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		tracePub = &traces.Publisher{Receiver: rec, Graph: g, Log: log}
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
+	apiSrv := &api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metricsAPI(cfg, cw), Status: sch.status, Logger: log,
+		Traces: traceHandler, Prometheus: met.Handler()}
+	if health != nil {
+		apiSrv.Health = health
+	}
 	srv := &http.Server{
-		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metricsAPI(cfg, cw), Status: sch.status, Logger: log,
-			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
+		Handler:           apiSrv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -214,6 +223,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 			}
 			return refresher.Run(ctx)
 		})
+	}
+	if health != nil {
+		eg.Go(func() error { return health.Run(ctx) })
 	}
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
@@ -257,7 +269,9 @@ type scheduler struct {
 	feeds   *eventFeeds
 	flows   *flowFeeds
 	metrics *metrics.Fetcher
-	met     *selfmetrics.Metrics
+	// health is refreshed after each scan; nil when health is off.
+	health *alarms.Refresher
+	met    *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -306,6 +320,9 @@ func (s *scheduler) Run(ctx context.Context) error {
 			return err
 		}
 		s.setMapped()
+		if s.health != nil {
+			s.health.Trigger()
+		}
 	}
 }
 
@@ -378,7 +395,7 @@ func (s *scheduler) status(context.Context) any {
 	next := s.next()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	calls := s.calls
+	calls := withHealthCalls(s.calls, s.health)
 	if calls == nil {
 		calls = []model.CallStatus{}
 	}
@@ -390,6 +407,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.FlowLogs = s.flows.statuses()
 	if s.metrics != nil {
 		doc.Metrics = s.metrics.Stats()
+	}
+	if s.health != nil {
+		hs := s.health.Stats()
+		doc.Health = &hs
 	}
 	return doc
 }

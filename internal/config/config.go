@@ -52,6 +52,8 @@ type Config struct {
 	Traces Traces
 	// Metrics configures CloudWatch metrics (the metrics section).
 	Metrics Metrics
+	// Health configures component health from alarms (the health section).
+	Health Health
 }
 
 // Credentials are static AWS access keys. The zero value means "use the

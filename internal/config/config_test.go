@@ -26,6 +26,7 @@ func defaults() Config {
 			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
 		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
 		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
+		Health:  Health{Enabled: true, Interval: time.Minute},
 	}
 }
 

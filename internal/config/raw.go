@@ -47,6 +47,7 @@ type rawConfig struct {
 	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
 	Traces     rawTraces     `yaml:"traces"`
 	Metrics    rawMetrics    `yaml:"metrics"`
+	Health     rawHealth     `yaml:"health"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -143,6 +144,7 @@ func defaultConfig() rawConfig {
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
 		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
+		Health:  rawHealth{Interval: defaultHealthInterval},
 	}
 }
 
@@ -169,6 +171,7 @@ func (r *rawConfig) config() *Config {
 		FlowLogs:                   r.FlowLogs.flowLogs(),
 		Traces:                     r.Traces.traces(),
 		Metrics:                    r.Metrics.metrics(),
+		Health:                     r.Health.health(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,

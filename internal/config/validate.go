@@ -60,6 +60,7 @@ func (r *rawConfig) Validate() error {
 		prefix("flowlogs", r.FlowLogs.Validate()),
 		prefix("traces", r.Traces.Validate()),
 		prefix("metrics", r.Metrics.validate(func(t string) bool { return metrics.SetFor(t) != nil })),
+		prefix("health", r.Health.Validate()),
 	)
 	return errors.Join(errs...)
 }

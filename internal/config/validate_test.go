@@ -35,6 +35,10 @@ func TestParseErrors(t *testing.T) {
 			`metrics.types[1]: "aws.ec2.vpc": no CloudWatch metric set for that component type (line 3)`,
 			"metrics.tag_labels[0]: an empty tag key (line 3)",
 		}},
+		{"health interval not positive", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"health: {interval: 0}\n", []string{
+			"health.interval: must be a positive number of seconds, got 0 (line 3)",
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},

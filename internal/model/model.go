@@ -26,7 +26,24 @@ type Component struct {
 	ConsoleURL  string   `json:"console_url"`
 	// Data is the normalised AWS description of the resource.
 	Data map[string]any `json:"data"`
+	// Health is HealthClear, HealthDeviating, HealthCritical or
+	// HealthUnknown, from the CloudWatch alarms naming the component and
+	// its run state (package internal/collect/alarms); empty when skymap
+	// has neither to judge by. Scans never set it: the topology graph
+	// keeps it across scans and changes it only through SetHealth.
+	Health string `json:"health,omitempty"`
+	// HealthReasons says what gave Health, sorted: "alarm <name>: ALARM",
+	// "state: stopped", "status checks: impaired".
+	HealthReasons []string `json:"health_reasons,omitempty"`
 }
+
+// Health states of a component, worst last.
+const (
+	HealthClear     = "CLEAR"
+	HealthUnknown   = "UNKNOWN"
+	HealthDeviating = "DEVIATING"
+	HealthCritical  = "CRITICAL"
+)
 
 // Relation links two components. Source and Target are any identifier of
 // their component until the topology engine resolves them to component ids.
@@ -110,7 +127,8 @@ type Version struct {
 	Diff json.RawMessage `json:"diff,omitempty"`
 	// State is the entity as it was after the change (nil for deletions).
 	State json.RawMessage `json:"state,omitempty"`
-	// Cause says what brought the change: "scan", or an event id.
+	// Cause says what brought the change: "scan", an event id, or for a
+	// health change "alarm" or "state".
 	Cause string `json:"cause"`
 	// SourceIP is where the actor's call came from (CloudTrail
 	// sourceIPAddress: an address, or an AWS service's name).

@@ -110,8 +110,11 @@ func (g *Graph) ApplyLabelled(ctx context.Context, cause string, label func(v *m
 			}
 			cover(c)
 			data := encodeData(c.Data)
+			// Health is SetHealth's: a scan keeps what it found.
+			c.Health, c.HealthReasons = "", nil
 			if n, ok := g.byID[c.ID]; ok {
 				nd := g.nodes[n]
+				c.Health, c.HealthReasons = nd.comp.Health, nd.comp.HealthReasons
 				cover(nd.comp)
 				if nd.scope == h && sameComponent(nd.comp, c) && bytes.Equal(nd.data, data) {
 					continue

@@ -390,7 +390,8 @@ func RelationID(k model.RelationKey) string {
 func sameComponent(a, b model.Component) bool {
 	return a.ID == b.ID && a.Type == b.Type && a.Name == b.Name && a.Account == b.Account &&
 		a.Region == b.Region && a.Layer == b.Layer && a.Environment == b.Environment &&
-		a.ConsoleURL == b.ConsoleURL && slices.Equal(a.Identifiers, b.Identifiers) && slices.Equal(a.Labels, b.Labels)
+		a.ConsoleURL == b.ConsoleURL && slices.Equal(a.Identifiers, b.Identifiers) && slices.Equal(a.Labels, b.Labels) &&
+		a.Health == b.Health && slices.Equal(a.HealthReasons, b.HealthReasons)
 }
 
 func (g *Graph) String() string { return fmt.Sprintf("topology.Graph(%d components)", len(g.byID)) }

@@ -199,5 +199,11 @@ func componentJSON(c model.Component, data []byte) json.RawMessage {
 	} else {
 		b = append(b, data...)
 	}
+	if c.Health != "" {
+		str("health", c.Health)
+	}
+	if len(c.HealthReasons) > 0 {
+		list("health_reasons", c.HealthReasons)
+	}
 	return append(b, '}')
 }

@@ -21,6 +21,10 @@ type API interface {
 	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
+// IAMActions are the IAM actions fetching metrics needs in a monitored
+// account.
+var IAMActions = []string{"cloudwatch:GetMetricData"}
+
 // MaxQueriesPerCall is GetMetricData's limit of metric queries per call.
 const MaxQueriesPerCall = 500
 
@@ -256,7 +260,3 @@ func (f *Fetcher) sem(account, region string) chan struct{} {
 	}
 	return s
 }
-
-// IAMActions are the IAM actions reading metrics needs in a monitored
-// account.
-var IAMActions = []string{"cloudwatch:GetMetricData"}

@@ -23,6 +23,9 @@ type Metric struct {
 type Dimension struct {
 	Name  string
 	Value func(c *model.Component) string
+	// Fixed is true for a dimension whose value is the same for every
+	// component (S3's StorageType): it does not tell components apart.
+	Fixed bool
 }
 
 // Set is the default metric set of a component type.
@@ -103,7 +106,7 @@ func after(s, marker string) string {
 
 // constant is a dimension with a fixed value.
 func constant(name, value string) Dimension {
-	return Dimension{Name: name, Value: func(*model.Component) string { return value }}
+	return Dimension{Name: name, Value: func(*model.Component) string { return value }, Fixed: true}
 }
 
 // targetGroupLB is a target group's first load balancer, as CloudWatch
