@@ -25,6 +25,7 @@ func defaults() Config {
 		FlowLogs: FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
 			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
 		Traces: Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
+		Logs:   Logs{Enabled: true, PollInterval: time.Minute},
 	}
 }
 

@@ -32,6 +32,7 @@ const (
 	defaultRelationWindow     = "1h"
 	defaultFlowPollInterval   = 60 // seconds
 	defaultTraceMaxRelations  = 10000
+	defaultLogsPollInterval   = 60 // seconds
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -45,6 +46,7 @@ type rawConfig struct {
 	Log        rawLog        `yaml:"log"`
 	FlowLogs   rawFlowLogs   `yaml:"flowlogs"`
 	Traces     rawTraces     `yaml:"traces"`
+	Logs       rawLogs       `yaml:"logs"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -113,6 +115,19 @@ type rawTraces struct {
 	MaxRelations   int    `yaml:"max_relations"`
 }
 
+// rawLogs is skymap's logs section.
+type rawLogs struct {
+	Enabled      *bool         `yaml:"enabled"`
+	PollInterval int           `yaml:"poll_interval"` // seconds
+	Groups       []rawLogGroup `yaml:"groups"`
+}
+
+// rawLogGroup is an item of logs.groups.
+type rawLogGroup struct {
+	Component string `yaml:"component"`
+	Group     string `yaml:"group"`
+}
+
 // rawLog is skymap's log section.
 type rawLog struct {
 	Level  string `yaml:"level"`
@@ -132,6 +147,7 @@ func defaultConfig() rawConfig {
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
 		Traces: rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Logs:   rawLogs{PollInterval: defaultLogsPollInterval},
 	}
 }
 
@@ -157,6 +173,7 @@ func (r *rawConfig) config() *Config {
 		Storage:                    r.Storage.storage(),
 		FlowLogs:                   r.FlowLogs.flowLogs(),
 		Traces:                     r.Traces.traces(),
+		Logs:                       r.Logs.logs(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -204,6 +221,15 @@ func (f *rawFlowLogs) flowLogs() FlowLogs {
 func (t *rawTraces) traces() Traces {
 	window, _ := time.ParseDuration(t.RelationWindow) // validated
 	return Traces{Enabled: t.Enabled == nil || *t.Enabled, RelationWindow: window, MaxRelations: t.MaxRelations}
+}
+
+// logs converts a validated rawLogs to a Logs.
+func (l *rawLogs) logs() Logs {
+	out := Logs{Enabled: l.Enabled == nil || *l.Enabled, PollInterval: seconds(l.PollInterval)}
+	for _, g := range l.Groups {
+		out.Groups = append(out.Groups, LogGroup(g))
+	}
+	return out
 }
 
 // instance converts a validated rawInstance to an Instance, with defaults.

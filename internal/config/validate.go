@@ -58,6 +58,7 @@ func (r *rawConfig) Validate() error {
 		prefix("log", r.Log.Validate()),
 		prefix("flowlogs", r.FlowLogs.Validate()),
 		prefix("traces", r.Traces.Validate()),
+		prefix("logs", r.Logs.Validate()),
 	)
 	return errors.Join(errs...)
 }
