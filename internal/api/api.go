@@ -54,6 +54,9 @@ type Server struct {
 	// Metrics answers /api/components/{id}/metrics; nil when CloudWatch
 	// metrics are off, and that answers 503.
 	Metrics Metrics
+	// Logs answers /api/components/{id}/logs; nil when CloudWatch Logs
+	// are off, and that answers 503.
+	Logs Logs
 	// Traces answers POST /v1/traces (OTLP/HTTP) and GET
 	// /api/traces/relations; nil when the receiver is off (404).
 	Traces http.Handler
@@ -237,8 +240,8 @@ type ComponentDetail struct {
 
 func (s *Server) component(r *http.Request) (any, error) {
 	ref := r.PathValue("id")
-	// An id never ends in /history or /metrics unless it is one: a
-	// component known by the whole path wins.
+	// An id never ends in /history, /metrics or /logs unless it is one:
+	// a component known by the whole path wins.
 	if base, ok := historyRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.history(r, base)
@@ -247,6 +250,11 @@ func (s *Server) component(r *http.Request) (any, error) {
 	if base, ok := metricsRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.metrics(r, base)
+		}
+	}
+	if base, ok := logsRef(ref); ok {
+		if _, known := s.Graph.Lookup(ref); !known {
+			return s.logs(r, base)
 		}
 	}
 	c, ok := s.Graph.Lookup(ref)
