@@ -178,7 +178,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
 	srv := &http.Server{
-		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Status: sch.status, Logger: log,
+		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Logs: newLogsFetcher(cfg, prov), Status: sch.status, Logger: log,
 			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
