@@ -8,6 +8,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/collect/logs"
 )
 
 func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
@@ -15,7 +16,7 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions)
+	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions, logs.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

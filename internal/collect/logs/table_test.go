@@ -2,6 +2,7 @@ package logs
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -92,6 +93,21 @@ func TestTermPattern(t *testing.T) {
 		got, err := TermPattern(tt.in)
 		if got != tt.want || (err == nil) != (tt.err == "") || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 			t.Errorf("TermPattern(%q) = %q, %v; want %q, %q", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+// The README's table names every component type of the table.
+func TestREADMEListsSources(t *testing.T) {
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, _ := strings.Cut(string(b), "## CloudWatch Logs")
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	for _, s := range Sources() {
+		if !strings.Contains(sec, "`"+s.Type+"`") {
+			t.Errorf("README's CloudWatch Logs section does not list %s", s.Type)
 		}
 	}
 }
