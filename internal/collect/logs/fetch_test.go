@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -20,11 +21,14 @@ import (
 type fakeLogs struct {
 	pages  map[string][][]types.FilteredLogEvent
 	denied map[string]bool
+	mu     sync.Mutex
 	inputs []cloudwatchlogs.FilterLogEventsInput
 }
 
 func (f *fakeLogs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	f.mu.Lock()
 	f.inputs = append(f.inputs, *in)
+	f.mu.Unlock()
 	name := aws.ToString(in.LogGroupName)
 	if f.denied[name] {
 		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: logs:FilterLogEvents"}
@@ -92,7 +96,13 @@ func TestFetchPartial(t *testing.T) {
 	if g := res.Groups[0]; g.Events != 2 || g.Error != "" {
 		t.Errorf("group a %+v", g)
 	}
-	in := api.inputs[0]
+	var in cloudwatchlogs.FilterLogEventsInput
+	for _, i := range api.inputs {
+		if aws.ToString(i.LogGroupName) == "a" {
+			in = i
+			break
+		}
+	}
 	if aws.ToString(in.FilterPattern) != `"say \"hi\""` || aws.ToInt64(in.StartTime) != 0 || aws.ToInt64(in.EndTime) != 3600_000-1 {
 		t.Errorf("input pattern %q, start %d, end %d", aws.ToString(in.FilterPattern), aws.ToInt64(in.StartTime), aws.ToInt64(in.EndTime))
 	}
