@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
@@ -57,6 +58,9 @@ type Server struct {
 	// Logs answers /api/components/{id}/logs; nil when CloudWatch Logs
 	// are off, and that answers 503.
 	Logs Logs
+	// RecentLogs returns the last events the periodic reader read of a
+	// component (?recent=true); nil when it does not run.
+	RecentLogs func(id string) []logs.Event
 	// Traces answers POST /v1/traces (OTLP/HTTP) and GET
 	// /api/traces/relations; nil when the receiver is off (404).
 	Traces http.Handler

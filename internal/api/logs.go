@@ -33,6 +33,14 @@ type LogList struct {
 	logs.Result
 }
 
+// RecentLogList is the answer of GET /api/components/{id}/logs?recent=true:
+// the last events the periodic reader read, oldest first, without asking
+// CloudWatch.
+type RecentLogList struct {
+	Component string       `json:"component"`
+	Events    []logs.Event `json:"events"`
+}
+
 // logs answers GET /api/components/{id}/logs?from=&to=&filter=&limit=:
 // the events of the component's log groups over [from, to) (default the
 // last hour) that contain filter as plain text, oldest first, at most limit
@@ -45,6 +53,9 @@ func (s *Server) logs(r *http.Request, ref string) (any, error) {
 	}
 	if s.Logs == nil {
 		return nil, &apiError{errUnavailable, "logs_off", "CloudWatch Logs are not configured (logs.enabled)"}
+	}
+	if r.URL.Query().Has("recent") && s.RecentLogs != nil {
+		return RecentLogList{Component: c.ID, Events: append([]logs.Event{}, s.RecentLogs(c.ID)...)}, nil
 	}
 	groups, err := s.Logs.Groups(&c, func(ref string) (string, bool) {
 		c, ok := s.Graph.Lookup(ref)

@@ -2,31 +2,52 @@ package app
 
 import (
 	"context"
+	"log/slog"
 
-	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/topology"
 )
 
-// newLogsFetcher returns the reader of serve's CloudWatch Logs, nil when
-// logs.enabled is false. Its clients are those of the monitored accounts,
-// so that a denied logs:FilterLogEvents shows in the integration status
-// like any other call.
-func newLogsFetcher(cfg *config.Config, prov *awsconn.Provider) api.Logs {
+// newLogs returns serve's CloudWatch Logs readers: the on-demand Fetcher
+// of the API and the Tail that reads every component's groups each
+// logs.poll_interval; both nil when logs.enabled is false. Their clients
+// are those of the monitored accounts, so that a denied
+// logs:FilterLogEvents shows in the integration status like any other call.
+func newLogs(cfg *config.Config, prov *awsconn.Provider, st store.State, g *topology.Graph, log *slog.Logger) (*logs.Fetcher, *logs.Tail) {
 	if !cfg.Logs.Enabled {
-		return nil
+		return nil, nil
 	}
 	account := accountResolver(cfg, prov)
-	f := &logs.Fetcher{Client: func(ctx context.Context, id, region string) (logs.API, error) {
+	client := func(ctx context.Context, id, region string) (logs.API, error) {
 		acct, err := account(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		return logs.NewClient(acct.Config(region)), nil
-	}}
-	for _, g := range cfg.Logs.Groups {
-		f.Mappings = append(f.Mappings, logs.Mapping{Component: g.Component, Group: g.Group})
 	}
-	return f
+	f := &logs.Fetcher{Client: client}
+	for _, m := range cfg.Logs.Groups {
+		f.Mappings = append(f.Mappings, logs.Mapping{Component: m.Component, Group: m.Group})
+	}
+	resolve := func(ref string) (string, bool) {
+		c, ok := g.Lookup(ref)
+		return c.ID, ok
+	}
+	tail := &logs.Tail{Client: client, State: st, Logger: log.With("collector", "logs"), Targets: func() []logs.Target {
+		var out []logs.Target
+		for _, c := range g.Components() {
+			groups, err := f.Groups(&c, resolve)
+			if err != nil {
+				continue // no groups
+			}
+			for _, gr := range groups {
+				out = append(out, logs.Target{Component: c.ID, Group: gr})
+			}
+		}
+		return out
+	}}
+	return f, tail
 }

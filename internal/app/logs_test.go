@@ -59,7 +59,7 @@ func TestServeLogs(t *testing.T) {
 	}
 
 	// The worker is mapped by configuration to the API function's groups too.
-	addr, stop := serve(t, optOut+"flowlogs: {enabled: false}\nlogs: {groups: [{component: '"+worker+"', group: '/aws/lambda/skymap-demo-a*'}]}\n", t.TempDir())
+	addr, stop := serve(t, optOut+"flowlogs: {enabled: false}\nlogs: {poll_interval: 1, groups: [{component: '"+worker+"', group: '/aws/lambda/skymap-demo-a*'}]}\n", t.TempDir())
 	defer stop()
 	waitScan(t, addr, time.Time{})
 	base := "http://" + addr + "/api/components/"
@@ -145,6 +145,27 @@ func TestServeLogs(t *testing.T) {
 		}
 	}
 
+	// The periodic reader picks up an event written now (not the older
+	// ones: it starts from when it first saw the group), and counts it.
+	if _, err := cl.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
+		LogEvents: []types.InputLogEvent{{Message: aws.String("tailed line"), Timestamp: aws.Int64(time.Now().UnixMilli())}}}); err != nil {
+		t.Fatal(err)
+	}
+	var recent api.RecentLogList
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		getJSON(t, base+fn+"/logs?recent=true", &recent)
+		if len(recent.Events) > 0 {
+			break
+		}
+	}
+	if len(recent.Events) != 1 || recent.Events[0].Message != "tailed line" || recent.Events[0].Group != group {
+		t.Errorf("recent events of %s: %+v", function, recent.Events)
+	}
+	getJSON(t, base+url.PathEscape(worker)+"/logs?recent=true", &recent)
+	if len(recent.Events) != 1 || recent.Events[0].Message != "tailed line" {
+		t.Errorf("recent events of the worker (mapped by configuration): %+v", recent.Events)
+	}
+
 	// The integration status takes the call records at the end of a scan:
 	// a FilterLogEvents call shows there after the next one, and must be ok.
 	var st StatusDoc
@@ -153,5 +174,8 @@ func TestServeLogs(t *testing.T) {
 		if strings.HasSuffix(c.API, "|FilterLogEvents") && c.Outcome != "ok" {
 			t.Errorf("call status %+v", c)
 		}
+	}
+	if len(st.Logs) != 1 || st.Logs[0].Account != "123456789012" || st.Logs[0].Region != "eu-west-1" || st.Logs[0].Events != 1 || st.Logs[0].Errors != 0 {
+		t.Errorf("logs status %+v", st.Logs)
 	}
 }

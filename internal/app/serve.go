@@ -18,6 +18,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
@@ -67,6 +68,8 @@ type StatusDoc struct {
 	// Metrics count the CloudWatch metrics skymap asked for since it
 	// started, and what they are estimated to have cost.
 	Metrics metrics.Stats `json:"metrics"`
+	// Logs are what the CloudWatch Logs tail read per account and region.
+	Logs []logs.TailStatus `json:"logs"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -154,10 +157,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	feeds := newEventFeeds(cfg, prov, st, g, o.Options, interval)
 	cw := newMetricsFetcher(cfg, prov)
+	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, logs: logTail, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -177,11 +181,12 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		tracePub = &traces.Publisher{Receiver: rec, Graph: g, Log: log}
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
-	srv := &http.Server{
-		Handler: (&api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Logs: newLogsFetcher(cfg, prov), Status: sch.status, Logger: log,
-			Traces: traceHandler, Prometheus: met.Handler()}).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+	apiSrv := &api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: cw, Status: sch.status, Logger: log,
+		Traces: traceHandler, Prometheus: met.Handler()}
+	if logFetcher != nil {
+		apiSrv.Logs, apiSrv.RecentLogs = logFetcher, logTail.Recent
 	}
+	srv := &http.Server{Handler: apiSrv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String())
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
@@ -203,6 +208,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	eg.Go(func() error { return feeds.Run(ctx) })
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
+	}
+	if logTail != nil {
+		// The tail reads the groups of the map's components: it waits for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return logTail.Run(ctx, cfg.Logs.PollInterval)
+		})
 	}
 	if flows != nil {
 		eg.Go(func() error {
@@ -243,6 +259,7 @@ type scheduler struct {
 	feeds   *eventFeeds
 	flows   *flowFeeds
 	metrics *metrics.Fetcher
+	logs    *logs.Tail
 	met     *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
@@ -376,6 +393,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.FlowLogs = s.flows.statuses()
 	if s.metrics != nil {
 		doc.Metrics = s.metrics.Stats()
+	}
+	doc.Logs = []logs.TailStatus{}
+	if s.logs != nil {
+		doc.Logs = s.logs.Statuses()
 	}
 	return doc
 }

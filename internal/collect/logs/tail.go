@@ -93,20 +93,27 @@ func (t *Tail) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Poll reads every target once. What went wrong is in the statuses; a
-// group that failed keeps its cursor and is read again next poll.
+// Poll reads every group of the targets once: a group of several
+// components (a configured mapping beside the table's) is read once and
+// its events kept for each. What went wrong is in the statuses; a group
+// that failed keeps its cursor and is read again next poll.
 func (t *Tail) Poll(ctx context.Context) {
 	t.mu.Lock()
 	t.polls++
 	poll := t.polls
 	t.mu.Unlock()
 	now := t.now()
-	seen := map[string]bool{}
+	type job struct {
+		api        API
+		st         *TailStatus
+		name       string
+		components []string
+	}
+	jobs := map[string]*job{} // by cursor key
+	var order []string
 	counts := map[string]*TailStatus{}
+	clients := map[string]API{}
 	for _, tg := range t.Targets() {
-		if ctx.Err() != nil {
-			return
-		}
 		g := tg.Group
 		sk := g.Account + "/" + g.Region
 		st := counts[sk]
@@ -114,47 +121,66 @@ func (t *Tail) Poll(ctx context.Context) {
 			st = &TailStatus{Account: g.Account, Region: g.Region}
 			counts[sk] = st
 		}
-		api, err := t.Client(ctx, g.Account, g.Region)
-		if err != nil {
-			t.fail(sk, st, err.Error())
-			continue
+		api := clients[sk]
+		if api == nil {
+			var err error
+			if api, err = t.Client(ctx, g.Account, g.Region); err != nil {
+				t.fail(st, err.Error())
+				continue
+			}
+			clients[sk] = api
 		}
 		names := []string{g.Name}
 		if g.Prefix {
+			var err error
 			if names, err = expand(ctx, api, g.Name); err != nil {
-				t.fail(sk, st, fmt.Sprintf("logs:DescribeLogGroups with prefix %q in %s: %v", g.Name, sk, err))
+				t.fail(st, fmt.Sprintf("logs:DescribeLogGroups with prefix %q in %s: %v", g.Name, sk, err))
 				continue
 			}
 		}
 		for _, name := range names {
 			key := "logs/cursor/" + sk + "/" + name
-			if seen[tg.Component+"|"+key] {
-				continue
+			j := jobs[key]
+			if j == nil {
+				j = &job{api: api, st: st, name: name}
+				jobs[key] = j
+				order = append(order, key)
 			}
-			seen[tg.Component+"|"+key] = true
-			st.Groups++
+			if !slices.Contains(j.components, tg.Component) {
+				j.components = append(j.components, tg.Component)
+			}
+		}
+	}
+	for _, key := range order {
+		if ctx.Err() != nil {
+			return
+		}
+		j := jobs[key]
+		j.st.Groups++
+		t.mu.Lock()
+		skip := t.missing[key] > poll
+		t.mu.Unlock()
+		if skip {
+			j.st.Missing++
+			continue
+		}
+		fresh, err := t.read(ctx, j.api, key, j.name, now)
+		var nf *types.ResourceNotFoundException
+		switch {
+		case errors.As(err, &nf):
+			j.st.Missing++
 			t.mu.Lock()
-			skip := t.missing[key] > poll
+			if t.missing == nil {
+				t.missing = map[string]int{}
+			}
+			t.missing[key] = poll + missingEvery
 			t.mu.Unlock()
-			if skip {
-				st.Missing++
-				continue
-			}
-			n, err := t.read(ctx, api, tg.Component, key, name, now)
-			var nf *types.ResourceNotFoundException
-			switch {
-			case errors.As(err, &nf):
-				st.Missing++
-				t.mu.Lock()
-				if t.missing == nil {
-					t.missing = map[string]int{}
-				}
-				t.missing[key] = poll + missingEvery
-				t.mu.Unlock()
-			case err != nil && ctx.Err() == nil:
-				t.fail(sk, st, fmt.Sprintf("logs:FilterLogEvents on log group %s in %s: %v", name, sk, err))
-			}
-			st.Events += int64(n)
+		case err != nil && ctx.Err() == nil:
+			t.fail(j.st, fmt.Sprintf("logs:FilterLogEvents on log group %s in %s/%s: %v", j.name, j.st.Account, j.st.Region, err))
+		}
+		j.st.Events += int64(len(fresh))
+		for _, c := range j.components {
+			t.keep(c, fresh)
 		}
 	}
 	t.mu.Lock()
@@ -163,8 +189,7 @@ func (t *Tail) Poll(ctx context.Context) {
 		t.status = map[string]*TailStatus{}
 	}
 	for sk, st := range counts {
-		prev := t.status[sk]
-		if prev != nil {
+		if prev := t.status[sk]; prev != nil {
 			st.Events += prev.Events
 			st.Errors += prev.Errors
 			if st.LastError == "" {
@@ -176,19 +201,18 @@ func (t *Tail) Poll(ctx context.Context) {
 	}
 }
 
-// fail counts a failure; the caller's st is merged after the poll.
-func (t *Tail) fail(sk string, st *TailStatus, msg string) {
+// fail counts a failure in st, which is merged after the poll.
+func (t *Tail) fail(st *TailStatus, msg string) {
 	st.Errors++
 	st.LastError = msg
 	t.logger().Debug("log group not read", "account", st.Account, "region", st.Region, "err", msg)
 }
 
-// read reads one group from its cursor and returns how many new events it
-// kept.
-func (t *Tail) read(ctx context.Context, api API, component, key, name string, now time.Time) (int, error) {
+// read reads one group from its cursor and returns its new events.
+func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Time) ([]Event, error) {
 	cur, err := t.load(ctx, key)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	overlap := cmp.Or(t.Overlap, 2*time.Minute)
 	from := cur.Newest.Add(-overlap)
@@ -202,7 +226,7 @@ func (t *Tail) read(ctx context.Context, api API, component, key, name string, n
 		in.Limit = aws.Int32(int32(min(MaxLimit, maxEvents-len(fresh)+len(cur.Seen))))
 		out, err := api.FilterLogEvents(ctx, in)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		for _, e := range out.Events {
 			id := aws.ToString(e.EventId)
@@ -225,10 +249,9 @@ func (t *Tail) read(ctx context.Context, api API, component, key, name string, n
 		cur.Newest = from.Add(overlap) // nothing yet: start from this poll next time
 	}
 	if err := t.save(ctx, key, cur, overlap); err != nil {
-		return 0, err
+		return nil, err
 	}
-	t.keep(component, fresh)
-	return len(fresh), nil
+	return fresh, nil
 }
 
 // keep adds events to a component's last ones.

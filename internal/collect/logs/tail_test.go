@@ -94,7 +94,7 @@ func (g *groupLogs) add(group string, id string, at time.Time, msg string) {
 
 // The tail reads new events only, resumes from its persisted cursor after
 // a restart, takes events ingested late within the overlap, keeps the last
-// events per component, and counts a denied group without stopping the others.
+// events per component (a group of two components read once for both), and counts a denied group without stopping the others.
 func TestTail(t *testing.T) {
 	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 	now := t0
@@ -105,7 +105,7 @@ func TestTail(t *testing.T) {
 	g := func(name string, prefix bool) Group {
 		return Group{Account: "123456789012", Region: "eu-west-1", Name: name, Prefix: prefix}
 	}
-	targets := []Target{{"fn", g("/fn", false)}, {"db", g("/rds/a/", true)}, {"fn", g("/secret", false)}, {"gone", g("/never", false)}}
+	targets := []Target{{"fn", g("/fn", false)}, {"db", g("/rds/a/", true)}, {"fn", g("/secret", false)}, {"gone", g("/never", false)}, {"fn-too", g("/f", true)}}
 	newTail := func() *Tail {
 		return &Tail{Client: func(context.Context, string, string) (API, error) { return api, nil }, State: st,
 			Targets: func() []Target { return targets }, Keep: 3, Now: func() time.Time { return now }}
@@ -130,6 +130,9 @@ func TestTail(t *testing.T) {
 	}
 	if got := msgs(tail.Recent("fn")); got != "line 2,line 3,line 4" {
 		t.Errorf("fn's last 3: %s", got)
+	}
+	if got := msgs(tail.Recent("fn-too")); got != "line 2,line 3,line 4" {
+		t.Errorf("a second component of fn's group: %s", got)
 	}
 	if r := tail.Recent("db"); len(r) != 1 || !r[0].InvalidUTF8 || r[0].Group != "/rds/a/error" {
 		t.Errorf("db: %+v", r)
