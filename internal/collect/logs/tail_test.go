@@ -148,15 +148,20 @@ func TestTail(t *testing.T) {
 	// twice.
 	api.add("/fn", "late", t0.Add(3*time.Second), "late line")
 	api.add("/fn", "e5", t0.Add(70*time.Second), "line 5")
+	api.add("/fn", "future", t0.Add(time.Hour), "a clock ahead")
 	now = t0.Add(2 * time.Minute)
 	tail = newTail()
 	tail.Poll(context.Background())
 	if got := msgs(tail.Recent("fn")); got != "late line,line 5" {
 		t.Errorf("after restart: %s", got)
 	}
+	// An event stamped ahead of the clock is not read before its time
+	// (reads end now), so it cannot move the cursor past events to come.
+	api.add("/fn", "e6", t0.Add(125*time.Second), "line 6")
 	calls := api.calls["/never"]
+	now = t0.Add(3 * time.Minute)
 	tail.Poll(context.Background())
-	if got := msgs(tail.Recent("fn")); got != "late line,line 5" || api.calls["/never"] != calls {
+	if got := msgs(tail.Recent("fn")); got != "late line,line 5,line 6" || api.calls["/never"] != calls {
 		t.Errorf("poll without news: %s; the missing group asked again", got)
 	}
 }
