@@ -1,6 +1,8 @@
 // Package logs reads CloudWatch Logs for components: the log groups of each
 // component type (table.go), read on demand with FilterLogEvents over a
-// time range with a plain-text filter (fetch.go).
+// time range with a plain-text filter (fetch.go) and every poll from a
+// persisted cursor (tail.go); and parses the logs AWS delivers to S3 for
+// load balancers and CloudFront distributions (s3logs.go).
 package logs
 
 import (
