@@ -9,6 +9,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/collect/metrics"
 )
 
@@ -18,7 +19,7 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 		return code
 	}
 	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions,
-		metrics.IAMActions, alarms.IAMActions)
+		metrics.IAMActions, alarms.IAMActions, logs.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

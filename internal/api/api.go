@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/skymap/skymap/internal/collect/alarms"
+	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
@@ -55,6 +56,12 @@ type Server struct {
 	// Metrics answers /api/components/{id}/metrics; nil when CloudWatch
 	// metrics are off, and that answers 503.
 	Metrics Metrics
+	// Logs answers /api/components/{id}/logs; nil when CloudWatch Logs
+	// are off, and that answers 503.
+	Logs Logs
+	// RecentLogs returns the last events the periodic reader read of a
+	// component (?recent=true); nil when it does not run.
+	RecentLogs func(id string) []logs.Event
 	// Traces answers POST /v1/traces (OTLP/HTTP) and GET
 	// /api/traces/relations; nil when the receiver is off (404).
 	Traces http.Handler
@@ -247,8 +254,8 @@ type ComponentDetail struct {
 
 func (s *Server) component(r *http.Request) (any, error) {
 	ref := r.PathValue("id")
-	// An id never ends in /history or /metrics unless it is one: a
-	// component known by the whole path wins.
+	// An id never ends in /history, /metrics or /logs unless it is one:
+	// a component known by the whole path wins.
 	if base, ok := historyRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.history(r, base)
@@ -257,6 +264,11 @@ func (s *Server) component(r *http.Request) (any, error) {
 	if base, ok := metricsRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.metrics(r, base)
+		}
+	}
+	if base, ok := logsRef(ref); ok {
+		if _, known := s.Graph.Lookup(ref); !known {
+			return s.logs(r, base)
 		}
 	}
 	c, ok := s.Graph.Lookup(ref)

@@ -19,6 +19,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
+	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
@@ -71,6 +72,8 @@ type StatusDoc struct {
 	// Health is what the last refresh of alarms and run states did; nil
 	// when health is off.
 	Health *alarms.Stats `json:"health,omitempty"`
+	// Logs are what the CloudWatch Logs tail read per account and region.
+	Logs []logs.TailStatus `json:"logs"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -162,10 +165,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		Interval: cfg.Metrics.Interval, Log: log, Now: now}
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
+	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -190,10 +194,10 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if health != nil {
 		apiSrv.Health = health
 	}
-	srv := &http.Server{
-		Handler:           apiSrv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
+	if logFetcher != nil {
+		apiSrv.Logs, apiSrv.RecentLogs = logFetcher, logTail.Recent
 	}
+	srv := &http.Server{Handler: apiSrv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String())
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
@@ -229,6 +233,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
+	}
+	if logTail != nil {
+		// The tail reads the groups of the map's components: it waits for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return logTail.Run(ctx, cfg.Logs.PollInterval)
+		})
 	}
 	if flows != nil {
 		eg.Go(func() error {
@@ -271,6 +286,7 @@ type scheduler struct {
 	metrics *metrics.Fetcher
 	// health is refreshed after each scan; nil when health is off.
 	health *alarms.Refresher
+	logs   *logs.Tail
 	met    *selfmetrics.Metrics
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
@@ -411,6 +427,10 @@ func (s *scheduler) status(context.Context) any {
 	if s.health != nil {
 		hs := s.health.Stats()
 		doc.Health = &hs
+	}
+	doc.Logs = []logs.TailStatus{}
+	if s.logs != nil {
+		doc.Logs = s.logs.Statuses()
 	}
 	return doc
 }

@@ -36,6 +36,13 @@ var absentCodes = set(
 	"NoSuchWebsiteConfiguration", "NoSuchCORSConfiguration", "ReplicationConfigurationNotFoundError",
 )
 
+// absentAnswers are the error codes of single operations that say only
+// that what was asked for does not exist yet: the log group of a Lambda
+// function that never ran. The call worked, so they are ok outcomes.
+var absentAnswers = map[string]string{
+	"logs:FilterLogEvents": "ResourceNotFoundException",
+}
+
 // throttleCodes add to the SDK's retry.DefaultThrottleErrorCodes.
 var throttleCodes = set(
 	"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException",
@@ -63,7 +70,7 @@ func classify(err error, api string) (outcome, detail string) {
 	if err == nil {
 		return model.OutcomeOK, ""
 	}
-	if absentCodes[errorCode(err)] {
+	if code := errorCode(err); absentCodes[code] || (code != "" && absentAnswers[api] == code) {
 		return model.OutcomeOK, ""
 	}
 	var noCreds *CredentialsError

@@ -43,6 +43,9 @@ func TestClassify(t *testing.T) {
 	}{
 		{"nil", nil, model.OutcomeOK, ""},
 		{"bucket without tags", opErr("S3", "GetBucketTagging", apiErr(404, "NoSuchTagSet")), model.OutcomeOK, ""},
+		{"log group not created yet", opErr("CloudWatch Logs", "FilterLogEvents", apiErr(400, "ResourceNotFoundException")), model.OutcomeOK, ""},
+		{"not found elsewhere", opErr("CloudWatch Logs", "DescribeLogStreams", apiErr(400, "ResourceNotFoundException")), model.OutcomeFailed,
+			"operation error CloudWatch Logs: DescribeLogStreams, https response error StatusCode: 400, RequestID: req-1, api error ResourceNotFoundException: msg"},
 		{"missing credentials", opErr("STS", "AssumeRole", &CredentialsError{Err: httpErr(403, errors.New("imds forbidden"))}),
 			model.OutcomeFailed, "no usable AWS credentials for skymap itself (static keys in init_config, or the default chain: " +
 				"environment, shared config, web identity, ECS or EC2 instance role): https response error StatusCode: 403, RequestID: req-1, imds forbidden"},

@@ -54,6 +54,8 @@ type Config struct {
 	Metrics Metrics
 	// Health configures component health from alarms (the health section).
 	Health Health
+	// Logs configures CloudWatch Logs of components (the logs section).
+	Logs Logs
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -193,6 +195,28 @@ type Metrics struct {
 	// TagLabels are the tags exported as tag_<key> labels
 	// (metrics.tag_labels).
 	TagLabels []string
+}
+
+// Logs configures CloudWatch Logs of components in skymap serve.
+type Logs struct {
+	// Enabled is logs.enabled (default true): GET
+	// /api/components/{id}/logs reads the component's log groups.
+	Enabled bool
+	// PollInterval is how often the periodic reader reads the groups
+	// (logs.poll_interval in seconds, default 60, StackState's cadence).
+	PollInterval time.Duration
+	// Groups map log groups to components beyond skymap's table
+	// (logs.groups); nil when none.
+	Groups []LogGroup
+}
+
+// LogGroup maps a log group to a component (an item of logs.groups).
+type LogGroup struct {
+	// Component is the component's id or any of its identifiers.
+	Component string
+	// Group is a log group name, a name prefix ending in "*", or a log
+	// group ARN.
+	Group string
 }
 
 // AWS tunes how skymap calls AWS.

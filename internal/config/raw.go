@@ -33,6 +33,7 @@ const (
 	defaultFlowPollInterval   = 60 // seconds
 	defaultTraceMaxRelations  = 10000
 	defaultMetricsInterval    = "5m"
+	defaultLogsPollInterval   = 60 // seconds
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -48,6 +49,7 @@ type rawConfig struct {
 	Traces     rawTraces     `yaml:"traces"`
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
+	Logs       rawLogs       `yaml:"logs"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -124,6 +126,19 @@ type rawTraces struct {
 	MaxRelations   int    `yaml:"max_relations"`
 }
 
+// rawLogs is skymap's logs section.
+type rawLogs struct {
+	Enabled      *bool         `yaml:"enabled"`
+	PollInterval int           `yaml:"poll_interval"` // seconds
+	Groups       []rawLogGroup `yaml:"groups"`
+}
+
+// rawLogGroup is an item of logs.groups.
+type rawLogGroup struct {
+	Component string `yaml:"component"`
+	Group     string `yaml:"group"`
+}
+
 // rawLog is skymap's log section.
 type rawLog struct {
 	Level  string `yaml:"level"`
@@ -145,6 +160,7 @@ func defaultConfig() rawConfig {
 		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
+		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
 	}
 }
 
@@ -172,6 +188,7 @@ func (r *rawConfig) config() *Config {
 		Traces:                     r.Traces.traces(),
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
+		Logs:                       r.Logs.logs(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -234,6 +251,15 @@ func nilIfEmpty(s []string) []string {
 func (t *rawTraces) traces() Traces {
 	window, _ := time.ParseDuration(t.RelationWindow) // validated
 	return Traces{Enabled: t.Enabled == nil || *t.Enabled, RelationWindow: window, MaxRelations: t.MaxRelations}
+}
+
+// logs converts a validated rawLogs to a Logs.
+func (l *rawLogs) logs() Logs {
+	out := Logs{Enabled: l.Enabled == nil || *l.Enabled, PollInterval: seconds(l.PollInterval)}
+	for _, g := range l.Groups {
+		out.Groups = append(out.Groups, LogGroup(g))
+	}
+	return out
 }
 
 // instance converts a validated rawInstance to an Instance, with defaults.

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -90,6 +91,34 @@ func (t *rawTraces) Validate() error {
 		errs = append(errs, errorf("max_relations", "%d: want 1 to 10000000", t.MaxRelations))
 	}
 	return errors.Join(errs...)
+}
+
+// Validate checks the logs section.
+func (l *rawLogs) Validate() error {
+	errs := []error{checkSeconds("poll_interval", l.PollInterval, false)}
+	for i, g := range l.Groups {
+		path := fmt.Sprintf("groups[%d]", i)
+		if strings.TrimSpace(g.Component) == "" {
+			errs = append(errs, errorf(path+".component", "must name a component by id or identifier"))
+		}
+		if !validLogGroup(g.Group) {
+			errs = append(errs, errorf(path+".group", "%q: want a log group name (letters, digits, _-./#, at most 512), a name prefix ending in *, or a log group ARN", g.Group))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// logGroupName is what CloudWatch Logs accepts as a log group name.
+var logGroupName = regexp.MustCompile(`^[._\-/#A-Za-z0-9]{1,512}$`)
+
+// validLogGroup tells whether s is a log group name, a prefix of names
+// ending in *, or a log group ARN (arn:<p>:logs:<region>:<account>:log-group:<name>[:*]).
+func validLogGroup(s string) bool {
+	parts := strings.SplitN(s, ":", 7)
+	if len(parts) == 7 && parts[0] == "arn" && parts[2] == "logs" && parts[5] == "log-group" {
+		return logGroupName.MatchString(strings.TrimSuffix(parts[6], ":*"))
+	}
+	return logGroupName.MatchString(strings.TrimSuffix(s, "*"))
 }
 
 // maxRetention bounds storage.history_retention, far above any sensible

@@ -61,6 +61,7 @@ func (r *rawConfig) Validate() error {
 		prefix("traces", r.Traces.Validate()),
 		prefix("metrics", r.Metrics.validate(func(t string) bool { return metrics.SetFor(t) != nil })),
 		prefix("health", r.Health.Validate()),
+		prefix("logs", r.Logs.Validate()),
 	)
 	return errors.Join(errs...)
 }

@@ -39,6 +39,12 @@ func TestParseErrors(t *testing.T) {
 			"health: {interval: 0}\n", []string{
 			"health.interval: must be a positive number of seconds, got 0 (line 3)",
 		}},
+		{"logs groups", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"logs: {poll_interval: 0, groups: [{component: '', group: 'a b'}, {component: x, group: 'arn:aws:logs:eu-west-1:1:log-group:/ok:*'}, {component: y, group: '/ecs/*'}]}\n", []string{
+			"logs.poll_interval: must be a positive number of seconds, got 0 (line 3)",
+			"logs.groups[0].component: must name a component by id or identifier (line 3)",
+			`logs.groups[0].group: "a b": want a log group name (letters, digits, _-./#, at most 512), a name prefix ending in *, or a log group ARN (line 3)`,
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},

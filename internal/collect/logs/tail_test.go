@@ -1,0 +1,167 @@
+package logs
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/skymap/skymap/internal/store"
+)
+
+// memState is a store.State in a map.
+type memState struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+func (s *memState) GetState(_ context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[key]
+	if !ok {
+		return nil, store.ErrNotFound
+	}
+	return v, nil
+}
+
+func (s *memState) PutState(_ context.Context, key string, v []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string][]byte{}
+	}
+	s.m[key] = v
+	return nil
+}
+
+var _ store.State = (*memState)(nil)
+
+// groupLogs is a fake CloudWatch Logs: groups of events (in timestamp
+// order), answered two to a page within [StartTime, EndTime].
+type groupLogs struct {
+	events map[string][]types.FilteredLogEvent
+	denied map[string]bool
+	calls  map[string]int
+}
+
+func (g *groupLogs) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error) {
+	name := aws.ToString(in.LogGroupName)
+	g.calls[name]++
+	if g.denied[name] {
+		return nil, &smithy.GenericAPIError{Code: "AccessDeniedException", Message: "not authorized to perform: logs:FilterLogEvents"}
+	}
+	all, ok := g.events[name]
+	if !ok {
+		return nil, &types.ResourceNotFoundException{Message: aws.String("The specified log group does not exist.")}
+	}
+	var match []types.FilteredLogEvent
+	for _, e := range all {
+		if ts := aws.ToInt64(e.Timestamp); ts >= aws.ToInt64(in.StartTime) && ts <= aws.ToInt64(in.EndTime) {
+			match = append(match, e)
+		}
+	}
+	start, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	end := min(start+2, len(match))
+	out := &cloudwatchlogs.FilterLogEventsOutput{Events: match[start:end]}
+	if end < len(match) {
+		out.NextToken = aws.String(strconv.Itoa(end))
+	}
+	return out, nil
+}
+
+func (g *groupLogs) DescribeLogGroups(_ context.Context, in *cloudwatchlogs.DescribeLogGroupsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.DescribeLogGroupsOutput, error) {
+	out := &cloudwatchlogs.DescribeLogGroupsOutput{}
+	for name := range g.events {
+		if strings.HasPrefix(name, aws.ToString(in.LogGroupNamePrefix)) {
+			out.LogGroups = append(out.LogGroups, types.LogGroup{LogGroupName: aws.String(name)})
+		}
+	}
+	return out, nil
+}
+
+func (g *groupLogs) add(group string, id string, at time.Time, msg string) {
+	g.events[group] = append(g.events[group], types.FilteredLogEvent{EventId: aws.String(id), Timestamp: aws.Int64(at.UnixMilli()),
+		IngestionTime: aws.Int64(at.UnixMilli()), LogStreamName: aws.String("s"), Message: aws.String(msg)})
+}
+
+// The tail reads new events only, resumes from its persisted cursor after
+// a restart, takes events ingested late within the overlap, keeps the last
+// events per component (a group of two components read once for both), and counts a denied group without stopping the others.
+func TestTail(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	now := t0
+	api := &groupLogs{events: map[string][]types.FilteredLogEvent{"/fn": nil, "/rds/a/error": nil}, denied: map[string]bool{"/secret": true},
+		calls: map[string]int{}}
+	api.add("/fn", "old", t0.Add(-time.Hour), "before skymap")
+	st := &memState{}
+	g := func(name string, prefix bool) Group {
+		return Group{Account: "123456789012", Region: "eu-west-1", Name: name, Prefix: prefix}
+	}
+	targets := []Target{{"fn", g("/fn", false)}, {"db", g("/rds/a/", true)}, {"fn", g("/secret", false)}, {"gone", g("/never", false)}, {"fn-too", g("/f", true)}}
+	newTail := func() *Tail {
+		return &Tail{Client: func(context.Context, string, string) (API, error) { return api, nil }, State: st,
+			Targets: func() []Target { return targets }, Keep: 3, Now: func() time.Time { return now }}
+	}
+	tail := newTail()
+	tail.Poll(context.Background())
+	if r := tail.Recent("fn"); len(r) != 0 {
+		t.Errorf("first poll read history: %+v", r)
+	}
+	for i := range 5 {
+		api.add("/fn", "e"+strconv.Itoa(i), t0.Add(time.Duration(i+1)*time.Second), "line "+strconv.Itoa(i))
+	}
+	api.add("/rds/a/error", "r1", t0.Add(2*time.Second), "rds \xff")
+	now = t0.Add(time.Minute)
+	tail.Poll(context.Background())
+	msgs := func(evs []Event) string {
+		var s []string
+		for _, e := range evs {
+			s = append(s, e.Message)
+		}
+		return strings.Join(s, ",")
+	}
+	if got := msgs(tail.Recent("fn")); got != "line 2,line 3,line 4" {
+		t.Errorf("fn's last 3: %s", got)
+	}
+	if got := msgs(tail.Recent("fn-too")); got != "line 2,line 3,line 4" {
+		t.Errorf("a second component of fn's group: %s", got)
+	}
+	if r := tail.Recent("db"); len(r) != 1 || !r[0].InvalidUTF8 || r[0].Group != "/rds/a/error" {
+		t.Errorf("db: %+v", r)
+	}
+	sts := tail.Statuses()
+	if len(sts) != 1 || sts[0].Events != 6 || sts[0].Errors != 2 || sts[0].Missing != 1 || sts[0].Groups != 4 ||
+		!strings.Contains(sts[0].LastError, "logs:FilterLogEvents on log group /secret in 123456789012/eu-west-1") {
+		t.Errorf("status %+v", sts)
+	}
+
+	// A restart: the cursor is in the state; an event ingested late (its
+	// timestamp before the newest read, within the overlap) is taken, none
+	// twice.
+	api.add("/fn", "late", t0.Add(3*time.Second), "late line")
+	api.add("/fn", "e5", t0.Add(70*time.Second), "line 5")
+	api.add("/fn", "future", t0.Add(time.Hour), "a clock ahead")
+	now = t0.Add(2 * time.Minute)
+	tail = newTail()
+	tail.Poll(context.Background())
+	if got := msgs(tail.Recent("fn")); got != "late line,line 5" {
+		t.Errorf("after restart: %s", got)
+	}
+	// An event stamped ahead of the clock is not read before its time
+	// (reads end now), so it cannot move the cursor past events to come.
+	api.add("/fn", "e6", t0.Add(125*time.Second), "line 6")
+	calls := api.calls["/never"]
+	now = t0.Add(3 * time.Minute)
+	tail.Poll(context.Background())
+	if got := msgs(tail.Recent("fn")); got != "late line,line 5,line 6" || api.calls["/never"] != calls {
+		t.Errorf("poll without news: %s; the missing group asked again", got)
+	}
+}
