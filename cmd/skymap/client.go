@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,27 +17,41 @@ const maxAnswer = 64 << 20
 // body of a 200 answer. Otherwise it writes what went wrong to stderr,
 // prefixed with "skymap <cmd>: ", and returns the exit code to use.
 func getAPI(ctx context.Context, m *Main, cmd, server, path string) ([]byte, int) {
+	var body bytes.Buffer
+	if code := streamAPI(ctx, m, cmd, server, path, &body, maxAnswer); code != exitOK {
+		return nil, code
+	}
+	return body.Bytes(), exitOK
+}
+
+// streamAPI is getAPI writing the body of a 200 answer to w as it comes,
+// at most limit bytes of it (no limit when negative).
+func streamAPI(ctx context.Context, m *Main, cmd, server, path string, w io.Writer, limit int64) int {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(server, "/")+path, nil)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "skymap %s: %v\n", cmd, err)
-		return nil, exitUsage
+		return exitUsage
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "skymap %s: ask %s: %v (is `skymap serve` running?)\n", cmd, server, err)
-		return nil, exitFailure
+		return exitFailure
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
-	if err != nil {
-		fmt.Fprintf(m.Stderr, "skymap %s: read answer: %v\n", cmd, err)
-		return nil, exitFailure
-	}
 	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 		var e struct{ Error struct{ Message string } }
 		json.Unmarshal(body, &e)
 		fmt.Fprintf(m.Stderr, "skymap %s: %s: %s\n", cmd, resp.Status, safe(e.Error.Message))
-		return nil, exitFailure
+		return exitFailure
 	}
-	return body, exitOK
+	var src io.Reader = resp.Body
+	if limit >= 0 {
+		src = io.LimitReader(resp.Body, limit)
+	}
+	if _, err := io.Copy(w, src); err != nil {
+		fmt.Fprintf(m.Stderr, "skymap %s: read answer: %v\n", cmd, err)
+		return exitFailure
+	}
+	return exitOK
 }

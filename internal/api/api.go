@@ -111,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/relations", s.handle(s.relations))
 	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
+	mux.HandleFunc("GET /api/export", s.export)
 	s.flowsRoutes(mux)
 	if s.Traces != nil {
 		mux.Handle("POST /v1/traces", s.Traces)

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,5 +145,48 @@ func TestRelations(t *testing.T) {
 	code, body := get(t, h, "/healthz")
 	if code != 200 || body["status"] != "ok" {
 		t.Errorf("healthz = %d %v", code, body)
+	}
+}
+
+// GET /api/export streams the map as NDJSON: every component, then every
+// relation, each line one JSON object with its kind; untrusted text stays
+// JSON-escaped data.
+func TestExport(t *testing.T) {
+	h := testServer(t)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/export", nil))
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/x-ndjson" {
+		t.Fatalf("status %d, content type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	var kinds, ids []string
+	for _, line := range strings.Split(strings.TrimSuffix(rec.Body.String(), "\n"), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		kinds = append(kinds, v["kind"].(string))
+		if v["kind"] == "component" {
+			ids = append(ids, v["id"].(string))
+			if v["id"] == "i-1" && v["name"] != "web <script>" {
+				t.Errorf("name %v", v["name"])
+			}
+		} else if v["source"] == nil || v["target"] == nil || v["type"] == nil {
+			t.Errorf("relation line %s", line)
+		}
+	}
+	if want := []string{"component", "component", "component", "relation"}; !slices.Equal(kinds, want) {
+		t.Errorf("kinds %v, want %v (the pending relation to vol-9 is not in the map)", kinds, want)
+	}
+	if !slices.Equal(ids, []string{"i-1", "i-2", "subnet-1"}) {
+		t.Errorf("ids %v", ids)
+	}
+	if strings.Contains(rec.Body.String(), "<script>") {
+		t.Error("the name's < and > are not escaped")
+	}
+	// The errors of /api/topology, as JSON.
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/export?at=yesterday", nil))
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "RFC 3339") {
+		t.Errorf("bad at: %d %s", rec.Code, rec.Body.String())
 	}
 }
