@@ -17,34 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/store/storetest"
 )
-
-// memState is an in-memory store.State.
-type memState struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memState) GetState(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.m[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return b, nil
-}
-
-func (s *memState) PutState(_ context.Context, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[key] = v
-	return nil
-}
 
 // trailServer replays LookupEvents as CloudTrail answers it (JSON 1.1, epoch
 // timestamps, newest first, NextToken), two events a page to exercise
@@ -117,7 +91,7 @@ func TestTrailReader(t *testing.T) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	now := t0.Add(20 * time.Minute)
-	state := &memState{}
+	state := &storetest.MemState{}
 	var handled []string
 	var fail error
 	reader := func() *TrailReader {

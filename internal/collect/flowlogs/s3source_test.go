@@ -17,6 +17,7 @@ import (
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/awstest"
+	"github.com/skymap/skymap/internal/store/storetest"
 )
 
 const (
@@ -106,7 +107,7 @@ type bucketEnv struct {
 	api    *countingS3
 	bucket string
 	h      *fakeHandler
-	state  *memState
+	state  *storetest.MemState
 	clock  *clock
 }
 
@@ -152,7 +153,7 @@ func (e *bucketEnv) poll(s *BucketSource) {
 func (e *bucketEnv) checkpoint(account, region string) checkpoint {
 	e.t.Helper()
 	var cp checkpoint
-	v := e.state.get("flowlogs/s3/" + e.bucket + "/" + account + "/" + region)
+	v := e.state.Get("flowlogs/s3/" + e.bucket + "/" + account + "/" + region)
 	if err := json.Unmarshal([]byte(v), &cp); err != nil {
 		e.t.Fatalf("checkpoint %q: %v", v, err)
 	}
@@ -182,7 +183,7 @@ func TestBucketSource(t *testing.T) {
 	newEnv := func(t *testing.T) *bucketEnv {
 		n++
 		e := &bucketEnv{t: t, ctx: ctx, c: c, api: &countingS3{BucketAPI: viaProxy}, bucket: fmt.Sprintf("stackstate-flowlogs-%d", n),
-			h: newFakeHandler(), state: &memState{}, clock: &clock{t: time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)}}
+			h: newFakeHandler(), state: &storetest.MemState{}, clock: &clock{t: time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)}}
 		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(e.bucket)}); awstest.RetriedCreate(err) != nil {
 			t.Fatal(err)
 		}
@@ -418,8 +419,8 @@ func TestBucketSource(t *testing.T) {
 		if p, ok := problem(st, LogDownload, ""); !ok || p.Severity != SeverityError || !strings.Contains(p.Detail, "not authorized") {
 			t.Errorf("problem %+v, %t (%+v)", p, ok, st.Problems)
 		}
-		if len(e.state.m) != 0 || len(e.keys()) != 4 || !st.LastSuccess.IsZero() {
-			t.Errorf("state %v, keys %v, last success %v", e.state.m, e.keys(), st.LastSuccess)
+		if len(e.state.Keys()) != 0 || len(e.keys()) != 4 || !st.LastSuccess.IsZero() {
+			t.Errorf("state %v, keys %v, last success %v", e.state.Keys(), e.keys(), st.LastSuccess)
 		}
 		proxy.Clear()
 

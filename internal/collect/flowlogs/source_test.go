@@ -6,13 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
-	"github.com/skymap/skymap/internal/store"
 )
 
 // flowObject is a gzip text flow-log object of one record naming id.
@@ -89,40 +87,6 @@ func (h *fakeHandler) take() (handled []string, doneCalls int) {
 }
 
 var _ Handler = (*fakeHandler)(nil)
-
-// memState is an in-memory store.State.
-type memState struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memState) GetState(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return slices.Clone(v), nil
-}
-
-func (s *memState) PutState(_ context.Context, key string, value []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[key] = slices.Clone(value)
-	return nil
-}
-
-func (s *memState) get(key string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return string(s.m[key])
-}
-
-var _ store.State = (*memState)(nil)
 
 // problem returns the status's problem of category and key.
 func problem(st Status, c Category, key string) (Problem, bool) {

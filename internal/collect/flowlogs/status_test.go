@@ -15,6 +15,8 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
+
+	"github.com/skymap/skymap/internal/store/storetest"
 )
 
 func TestStatusProblems(t *testing.T) {
@@ -98,7 +100,7 @@ func (emptyBucket) ListObjectsV2(context.Context, *s3.ListObjectsV2Input, ...fun
 // no goroutine behind.
 func TestRun(t *testing.T) {
 	defer goleak.VerifyNone(t)
-	st := &memState{}
+	st := &storetest.MemState{}
 	b := NewBucketSource(emptyBucket{}, "b", []Scope{{acct1, region1}}, newFakeHandler(), st, Options{Interval: 10 * time.Millisecond})
 	q := NewQueueSource(deniedQueue{}, "q", nil, newFakeHandler(), Options{Interval: 10 * time.Millisecond})
 	for name, run := range map[string]func(context.Context) error{"bucket": b.Run, "queue": q.Run} {
@@ -112,7 +114,7 @@ func TestRun(t *testing.T) {
 	if bs, qs := b.Status(), q.Status(); bs.LastSuccess.IsZero() || qs.LastPoll.IsZero() || !qs.LastSuccess.IsZero() {
 		t.Errorf("bucket %+v, queue %+v", bs, qs)
 	}
-	if st.get("flowlogs/s3/b/"+acct1+"/"+region1) == "" {
+	if st.Get("flowlogs/s3/b/"+acct1+"/"+region1) == "" {
 		t.Error("no checkpoint saved")
 	}
 }

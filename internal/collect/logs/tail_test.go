@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,36 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/store/storetest"
 )
-
-// memState is a store.State in a map.
-type memState struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-func (s *memState) GetState(_ context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[key]
-	if !ok {
-		return nil, store.ErrNotFound
-	}
-	return v, nil
-}
-
-func (s *memState) PutState(_ context.Context, key string, v []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string][]byte{}
-	}
-	s.m[key] = v
-	return nil
-}
-
-var _ store.State = (*memState)(nil)
 
 // groupLogs is a fake CloudWatch Logs: groups of events (in timestamp
 // order), answered two to a page within [StartTime, EndTime].
@@ -101,7 +72,7 @@ func TestTail(t *testing.T) {
 	api := &groupLogs{events: map[string][]types.FilteredLogEvent{"/fn": nil, "/rds/a/error": nil}, denied: map[string]bool{"/secret": true},
 		calls: map[string]int{}}
 	api.add("/fn", "old", t0.Add(-time.Hour), "before skymap")
-	st := &memState{}
+	st := &storetest.MemState{}
 	g := func(name string, prefix bool) Group {
 		return Group{Account: "123456789012", Region: "eu-west-1", Name: name, Prefix: prefix}
 	}
