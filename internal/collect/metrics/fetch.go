@@ -23,7 +23,7 @@ type API interface {
 
 // IAMActions are the IAM actions fetching metrics needs in a monitored
 // account.
-var IAMActions = []string{"cloudwatch:GetMetricData"}
+var IAMActions = []string{"cloudwatch:GetMetricData", "cloudwatch:ListMetrics"}
 
 // MaxQueriesPerCall is GetMetricData's limit of metric queries per call.
 const MaxQueriesPerCall = 500
@@ -42,6 +42,10 @@ type Fetcher struct {
 	// PerRegion bounds the calls in flight per account and region; 0
 	// means 2.
 	PerRegion int
+	// Catalog, when set, leaves out the queries of metrics CloudWatch does
+	// not list for their component: they are answered Unlisted, without
+	// being asked for or paid.
+	Catalog *Catalog
 
 	mu   sync.Mutex
 	sems map[string]chan struct{}
@@ -56,14 +60,20 @@ type Stats struct {
 	Datapoints int64   `json:"datapoints"`
 	Failed     int64   `json:"failed_calls"`
 	CostUSD    float64 `json:"estimated_cost_usd"`
+	// CatalogStats are the Catalog's counts, zero without one.
+	CatalogStats
 }
 
 // Stats returns the counts since the Fetcher was made, with the cost they
 // are estimated to have had.
 func (f *Fetcher) Stats() Stats {
 	m := f.metrics.Load()
-	return Stats{Calls: f.calls.Load(), Metrics: m, Datapoints: f.datapoints.Load(), Failed: f.failed.Load(),
+	s := Stats{Calls: f.calls.Load(), Metrics: m, Datapoints: f.datapoints.Load(), Failed: f.failed.Load(),
 		CostUSD: float64(m) * CostPerMetric}
+	if f.Catalog != nil {
+		s.CatalogStats = f.Catalog.Stats()
+	}
+	return s
 }
 
 // Series is the answer to one query: its datapoints, oldest first, or the
@@ -77,14 +87,24 @@ type Series struct {
 	// (AccessDenied...), or CloudWatch answered a status other than
 	// Complete for it.
 	Error string `json:"error,omitempty"`
+	// Unlisted is true for a metric CloudWatch does not list for the
+	// component (no data in the last two weeks): it was not asked for.
+	Unlisted bool `json:"unlisted,omitempty"`
 }
 
 // Fetch asks for queries over [from, to) in steps of period seconds (at
 // least each query's MinPeriod) and returns one series per query, in
-// order. A call that fails marks its series with the error; Fetch itself
+// order (those the Catalog does not list marked Unlisted, not asked). A call that fails marks its series with the error; Fetch itself
 // fails only when ctx ends.
 func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time, period int32) ([]Series, error) {
 	out := make([]Series, len(queries))
+	var listed []bool
+	if f.Catalog != nil {
+		var err error
+		if listed, err = f.Catalog.Listed(ctx, queries); err != nil {
+			return nil, err
+		}
+	}
 	// Unique metrics per account and region, and where each query's
 	// answer goes.
 	type group struct {
@@ -98,6 +118,10 @@ func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time
 	for i := range queries {
 		q := &queries[i]
 		out[i] = Series{Query: *q, Period: max(period, q.MinPeriod)}
+		if listed != nil && !listed[i] {
+			out[i].Unlisted = true
+			continue
+		}
 		gk := [2]string{q.Account, q.Region}
 		g := groups[gk]
 		if g == nil {
