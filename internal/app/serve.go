@@ -29,6 +29,7 @@ import (
 	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
 	"github.com/skymap/skymap/internal/topology"
+	"github.com/skymap/skymap/internal/ui"
 )
 
 // State keys of the scheduler.
@@ -197,7 +198,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if logFetcher != nil {
 		apiSrv.Logs, apiSrv.RecentLogs = logFetcher, logTail.Recent
 	}
-	srv := &http.Server{Handler: apiSrv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: ui.Handler(apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String())
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())

@@ -1,0 +1,188 @@
+// topology.js is the topology page: a view's components and relations as
+// a graph, a search box, and the details pane of the selected component.
+import cytoscape from "cytoscape";
+import fcose from "cytoscape-fcose";
+import { get } from "./api.js";
+import { clear, componentHref, h } from "./dom.js";
+import { buildGraph, VIEWS } from "./model.js";
+import { showAggregate, showDetails } from "./details.js";
+
+cytoscape.use(fcose);
+
+const HEALTH_COLOURS = { CLEAR: "#2e9d4f", DEVIATING: "#e08a00", CRITICAL: "#d1342f", UNKNOWN: "#8a8f98", "": "#b8c2cc" };
+
+// state survives route changes within the page, so that selecting a
+// component does not fetch and lay out the map again.
+let state = null;
+
+// hooks is what the browser tests read: the graph and when it first rendered.
+const hooks = (window.__skymap = window.__skymap || {});
+
+// render shows the topology page for view, search q and selected component.
+export async function render(page, { view, q, component }) {
+  if (!VIEWS[view]) view = "All";
+  if (!state || !page.contains(state.root)) {
+    state = await mount(page);
+  }
+  state.view = view;
+  for (const [name, a] of state.tabs) a.classList.toggle("active", name === view);
+  if (state.search.value !== (q || "")) state.search.value = q || "";
+  if (state.drawn !== view + "\u0000" + (q || "")) {
+    await draw(view, q || "");
+  }
+  select(component);
+}
+
+async function mount(page) {
+  clear(page);
+  const tabs = new Map();
+  const search = h("input", { type: "search", id: "search", placeholder: "Search name, id, type, tag…", "aria-label": "Search components" });
+  const note = h("p", { className: "note", id: "graph-note", role: "status" });
+  const graph = h("div", { id: "graph", className: "graph" });
+  const pane = h("aside", { id: "details", className: "details", hidden: true });
+  const root = h("div", { className: "topology" },
+    h("div", { className: "toolbar" },
+      h("div", { className: "tabs", role: "tablist" }, Object.keys(VIEWS).map((name) => {
+        const a = h("a", { href: "#/topology/" + name, role: "tab", "data-view": name }, VIEWS[name].title);
+        tabs.set(name, a);
+        return a;
+      })),
+      h("form", { className: "searchform", onsubmit: (e) => { e.preventDefault(); go({ q: search.value }); } },
+        search, h("button", { type: "submit" }, "Search")),
+      note,
+      h("ul", { className: "legend", "aria-label": "Health colours" }, ["CLEAR", "DEVIATING", "CRITICAL", "UNKNOWN", ""].map((k) =>
+        h("li", null, h("span", { className: "swatch swatch-" + (k || "none").toLowerCase() }), (k || "not judged").toLowerCase())))),
+    h("div", { className: "split" }, graph, pane));
+  page.appendChild(root);
+  search.addEventListener("search", () => { if (!search.value) go({ q: "" }); });
+
+  const s = { root, tabs, search, note, graph, pane, view: "All", cy: null, drawn: "", data: null, built: null };
+  try {
+    s.data = await get("/api/topology");
+  } catch (e) {
+    note.textContent = "Could not read the topology: " + e.message;
+    s.data = { components: [], relations: [] };
+  }
+  s.byId = new Map(s.data.components.map((c) => [c.id, c]));
+  return s;
+}
+
+// go changes the route, keeping what is not given.
+function go({ view = state.view, q = state.search.value, component } = {}) {
+  const p = new URLSearchParams();
+  if (q) p.set("q", q);
+  if (component) p.set("component", component);
+  const qs = p.toString();
+  location.hash = "#/topology/" + encodeURIComponent(view) + (qs ? "?" + qs : "");
+}
+
+async function draw(view, q) {
+  const s = state;
+  s.drawn = view + "\u0000" + q;
+  const t0 = performance.now();
+  const b = buildGraph(s.data.components, s.data.relations, { view, q });
+  s.built = b;
+  let msg = `${b.shown} of ${b.total} components in the ${view} view`;
+  if (q) msg = `${b.matched.size} matching “${q}”, shown with their neighbours (${b.shown} components)`;
+  if (b.aggregated) {
+    msg += ` — too many to draw one by one: like components are shown as one node per ${b.aggregated} ` +
+      `in each account, region and VPC (${b.nodes} nodes). Search or pick a narrower view to see single components.`;
+  }
+  s.note.textContent = msg;
+  if (s.cy) s.cy.destroy();
+  const big = b.elements.length > 3000;
+  const cy = cytoscape({
+    container: s.graph,
+    elements: b.elements,
+    style: graphStyle(big),
+    wheelSensitivity: 0.3,
+    hideEdgesOnViewport: big,
+    textureOnViewport: big,
+    minZoom: 0.02,
+    maxZoom: 4,
+  });
+  s.cy = cy;
+  hooks.cy = cy;
+  cy.on("tap", "node", (e) => {
+    const n = e.target;
+    const kind = n.data("kind");
+    if (kind === "component" || kind === "aggregate") go({ component: n.id() });
+  });
+  const layout = cy.layout({
+    name: "fcose",
+    quality: b.elements.length > 600 ? "draft" : "default",
+    animate: false,
+    randomize: true,
+    nodeDimensionsIncludeLabels: false,
+    packComponents: true,
+    nodeRepulsion: 6000,
+    idealEdgeLength: 60,
+    numIter: big ? 800 : 2500,
+  });
+  await new Promise((resolve) => {
+    layout.one("layoutstop", resolve);
+    layout.run();
+  });
+  cy.fit(undefined, 20);
+  const ms = performance.now() - t0;
+  if (hooks.firstRender == null) {
+    performance.mark("skymap-first-render");
+    hooks.firstRender = { sinceNavigation: performance.now(), layout: ms, nodes: cy.nodes().length, edges: cy.edges().length };
+  }
+  hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, q };
+  s.graph.setAttribute("data-rendered", String(cy.nodes().length));
+}
+
+function select(id) {
+  const s = state;
+  s.cy.nodes(".selected").removeClass("selected");
+  if (!id) {
+    s.pane.hidden = true;
+    clear(s.pane);
+    return;
+  }
+  s.pane.hidden = false;
+  const n = s.cy.getElementById(id);
+  if (n.nonempty()) {
+    n.addClass("selected");
+    // bring it into view when the pane or the layout hides it
+    const bb = s.cy.extent(), p = n.position();
+    if (p.x < bb.x1 || p.x > bb.x2 || p.y < bb.y1 || p.y > bb.y2 || p.x > bb.x1 + bb.w * 0.6) {
+      s.cy.center(n);
+    }
+  }
+  const close = () => go({ component: "" });
+  if (s.built && s.built.groups.has(id)) {
+    showAggregate(s.pane, n.data("label"), s.built.groups.get(id).map((m) => s.byId.get(m)), { close, href });
+    return;
+  }
+  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref) });
+}
+
+function href(id) {
+  const p = new URLSearchParams();
+  if (state.search.value) p.set("q", state.search.value);
+  p.set("component", id);
+  return "#/topology/" + encodeURIComponent(state.view) + "?" + p;
+}
+
+function graphStyle(big) {
+  return [
+    { selector: "node", style: { label: "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
+      "text-max-width": 90, "text-wrap": "ellipsis", "min-zoomed-font-size": 7, width: 18, height: 18,
+      "background-color": (n) => HEALTH_COLOURS[n.data("health") || ""] || HEALTH_COLOURS[""], color: "#1d2733" } },
+    { selector: 'node[kind = "aggregate"]', style: { shape: "round-rectangle", width: 30, height: 30, "border-width": 2, "border-color": "#445" } },
+    { selector: ":parent", style: { "background-color": "#f3f6f9", "background-opacity": 0.6, "border-color": "#9fb0c2",
+      "border-width": 1, "text-valign": "top", "text-halign": "center", "font-size": 10, "font-weight": "bold", padding: 10, color: "#4a5a6a", "text-max-width": 400 } },
+    { selector: 'node[kind = "vpc"]', style: { "background-color": "#e7f0fb", "border-style": "dashed" } },
+    { selector: "node.match", style: { "border-width": 3, "border-color": "#1f6feb" } },
+    { selector: "node.selected", style: { "border-width": 4, "border-color": "#111", "z-index": 10 } },
+    { selector: "edge", style: big
+      ? { width: 1, "line-color": "#c3ccd6", "curve-style": "haystack", opacity: 0.6 }
+      : { width: 1, "line-color": "#aab6c3", "target-arrow-color": "#aab6c3", "target-arrow-shape": "triangle",
+        "arrow-scale": 0.7, "curve-style": "bezier", opacity: 0.8 } },
+    { selector: 'edge[type = "flowlog"]', style: { "line-style": "dashed", "line-color": "#6b8fd6" } },
+  ];
+}
+
+export { componentHref };
