@@ -164,8 +164,13 @@ export function buildGraph(components, relations, { view = "All", q = "", max = 
 function componentNode(c, parent, matched) {
   return {
     group: "nodes",
-    data: { id: c.id, parent, label: c.name || c.id, kind: "component", type: c.type,
+    data: { id: c.id, parent, label: clip(c.name || c.id), kind: "component", type: c.type,
       health: c.health || "", layer: c.layer },
     classes: matched.has(c.id) ? "match" : "",
   };
+}
+
+// clip shortens a label, which the graph measures and draws for every node.
+function clip(s) {
+  return s.length > 24 ? s.slice(0, 23) + "…" : s;
 }

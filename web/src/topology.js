@@ -103,6 +103,7 @@ async function draw(view, q) {
   });
   s.cy = cy;
   hooks.cy = cy;
+  const tInit = performance.now();
   cy.on("tap", "node", (e) => {
     const n = e.target;
     const kind = n.data("kind");
@@ -114,7 +115,7 @@ async function draw(view, q) {
     animate: false,
     randomize: true,
     nodeDimensionsIncludeLabels: false,
-    packComponents: true,
+    packComponents: b.elements.length < 600,
     nodeRepulsion: 6000,
     idealEdgeLength: 60,
     numIter: big ? 800 : 2500,
@@ -123,11 +124,14 @@ async function draw(view, q) {
     layout.one("layoutstop", resolve);
     layout.run();
   });
+  const tLayout = performance.now();
   cy.fit(undefined, 20);
   const ms = performance.now() - t0;
+  if (!hooks.firstPhases) hooks.firstPhases = { build: tInit - t0, layout: tLayout - tInit };
   if (hooks.firstRender == null) {
     performance.mark("skymap-first-render");
-    hooks.firstRender = { sinceNavigation: performance.now(), layout: ms, nodes: cy.nodes().length, edges: cy.edges().length };
+    hooks.firstRender = { sinceNavigation: performance.now(), layout: ms, nodes: cy.nodes().length,
+      components: cy.nodes(":childless").length, edges: cy.edges().length };
   }
   hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, q };
   s.graph.setAttribute("data-rendered", String(cy.nodes().length));
@@ -169,8 +173,10 @@ function href(id) {
 function graphStyle(big) {
   return [
     { selector: "node", style: { label: "data(label)", "font-size": 9, "text-valign": "bottom", "text-margin-y": 3,
-      "text-max-width": 90, "text-wrap": "ellipsis", "min-zoomed-font-size": 7, width: 18, height: 18,
-      "background-color": (n) => HEALTH_COLOURS[n.data("health") || ""] || HEALTH_COLOURS[""], color: "#1d2733" } },
+      "min-zoomed-font-size": 7, width: 18, height: 18,
+      "background-color": HEALTH_COLOURS[""], color: "#1d2733" } },
+    ...["CLEAR", "DEVIATING", "CRITICAL", "UNKNOWN"].map((k) =>
+      ({ selector: `node[health = "${k}"]`, style: { "background-color": HEALTH_COLOURS[k] } })),
     { selector: 'node[kind = "aggregate"]', style: { shape: "round-rectangle", width: 30, height: 30, "border-width": 2, "border-color": "#445" } },
     { selector: ":parent", style: { "background-color": "#f3f6f9", "background-opacity": 0.6, "border-color": "#9fb0c2",
       "border-width": 1, "text-valign": "top", "text-halign": "center", "font-size": 10, "font-weight": "bold", padding: 10, color: "#4a5a6a", "text-max-width": 400 } },
