@@ -49,7 +49,7 @@ export async function render(page, { range = "24h", actor = "", type = "" }) {
     v.cause || "",
     [v.actor, v.source_ip].filter(Boolean).join(" from "),
     diffText(v.diff),
-  ]), "grid compact"));
+  ]), "grid compact changes"));
 }
 
 function nameOf(v) {

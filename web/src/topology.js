@@ -116,8 +116,8 @@ async function draw(view, q) {
     randomize: true,
     nodeDimensionsIncludeLabels: false,
     packComponents: b.elements.length < 600,
-    nodeRepulsion: 6000,
-    idealEdgeLength: 60,
+    nodeRepulsion: 9000,
+    idealEdgeLength: 70,
     numIter: big ? 800 : 2500,
   });
   await new Promise((resolve) => {
@@ -126,6 +126,10 @@ async function draw(view, q) {
   });
   const tLayout = performance.now();
   cy.fit(undefined, 20);
+  if (cy.zoom() > 1.6) {
+    cy.zoom(1.6);
+    cy.center();
+  }
   const ms = performance.now() - t0;
   if (!hooks.firstPhases) hooks.firstPhases = { build: tInit - t0, layout: tLayout - tInit };
   if (hooks.firstRender == null) {
