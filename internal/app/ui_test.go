@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,7 +21,8 @@ import (
 // estate with its telemetry, as `make demo` shows it: the All view draws
 // the estate; a search for web-1 and a click on its node open its details
 // with its type, metrics chart and logs; a tag holding <script> shows as
-// text and runs nothing; the changes and status pages render. With
+// text and runs nothing; the map moves to a past time and back; the
+// changes and status pages render. With
 // -update it rewrites the screenshots in docs/screenshots.
 func TestUI(t *testing.T) {
 	b := browsertest.New(t)
@@ -30,6 +32,7 @@ func TestUI(t *testing.T) {
 	if err := awstest.SeedTelemetry(ctx, m, built); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	addr, stop := serve(t, optOut+"flowlogs: {enabled: false}\nhealth: {interval: 1}\n"+
 		"logs: {groups: [{component: 'urn:host:/web-1.shop.example.com', group: '"+awstest.DemoWebLogGroup+"'}]}\n", t.TempDir())
 	defer stop()
@@ -130,6 +133,13 @@ func TestUI(t *testing.T) {
 	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#page script, #page img, #page iframe").length`); n != 0 {
 		t.Errorf("%d elements made of data in the page", n)
 	}
+
+	// The map as it was before the first scan: empty; and now again.
+	b.Do(t, 30*time.Second, browsertest.SetHash("#/topology/All?at="+url.QueryEscape(started.Add(-time.Minute).UTC().Format(time.RFC3339))))
+	b.WaitJS(t, 30*time.Second, `document.getElementById("graph-note").textContent.startsWith("0 of 0 components in the All view as of")`)
+	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(".searchform button[type=button]")))
+	b.WaitJS(t, 30*time.Second, `document.getElementById("graph-note").textContent.startsWith(`+
+		browsertest.JSString(fmt.Sprintf("%d of %d components in the All view", len(topo.Components), len(topo.Components)))+`)`)
 
 	// The changes timeline lists the scan's changes, linked to components.
 	b.Do(t, 30*time.Second, browsertest.SetHash("#/changes"))

@@ -1,4 +1,4 @@
-// main.js routes skymap's UI: #/topology/<view>?q=&component=,
+// main.js routes skymap's UI: #/topology/<view>?q=&component=&at=,
 // #/changes?range=&actor=&type= and #/status.
 import "./app.css";
 import * as topology from "./topology.js";
@@ -25,7 +25,7 @@ async function route() {
   try {
     if (name === "changes") await changes.render(page, params);
     else if (name === "status") await status.render(page);
-    else await topology.render(page, { view: parts[1] || "All", q: params.q, component: params.component });
+    else await topology.render(page, { view: parts[1] || "All", q: params.q, component: params.component, at: params.at });
   } catch (e) {
     console.error(e);
   }

@@ -3,7 +3,7 @@
 import cytoscape from "cytoscape";
 import fcose from "cytoscape-fcose";
 import { get } from "./api.js";
-import { clear, componentHref, h } from "./dom.js";
+import { clear, componentHref, fmtTime, h } from "./dom.js";
 import { buildGraph, VIEWS } from "./model.js";
 import { showAggregate, showDetails } from "./details.js";
 
@@ -18,25 +18,43 @@ let state = null;
 // hooks is what the browser tests read: the graph and when it first rendered.
 const hooks = (window.__skymap = window.__skymap || {});
 
-// render shows the topology page for view, search q and selected component.
-export async function render(page, { view, q, component }) {
+// render shows the topology page for view, search q, selected component
+// and time at (RFC 3339; empty for now).
+export async function render(page, { view, q, component, at }) {
   if (!VIEWS[view]) view = "All";
+  at = at || "";
   if (!state || !page.contains(state.root)) {
-    state = await mount(page);
+    state = mount(page);
   }
-  state.view = view;
-  for (const [name, a] of state.tabs) a.classList.toggle("active", name === view);
-  if (state.search.value !== (q || "")) state.search.value = q || "";
-  if (state.drawn !== view + "\u0000" + (q || "")) {
-    await draw(view, q || "");
+  const s = state;
+  s.view = view;
+  s.q = q || "";
+  for (const [name, a] of s.tabs) {
+    a.classList.toggle("active", name === view);
+    const p = new URLSearchParams();
+    if (at) p.set("at", at);
+    a.setAttribute("href", "#/topology/" + name + (at ? "?" + p : ""));
+  }
+  if (s.search.value !== s.q) s.search.value = s.q;
+  if (s.loaded !== at) {
+    s.loaded = at;
+    s.drawn = "";
+    s.atInput.value = at ? localInput(new Date(at)) : "";
+    s.loading = load(s, at);
+  }
+  await s.loading;
+  if (s !== state || s.loaded !== at) return; // another route won meanwhile
+  if (s.drawn !== view + "\u0000" + s.q) {
+    await draw(view, s.q);
   }
   select(component);
 }
 
-async function mount(page) {
+function mount(page) {
   clear(page);
   const tabs = new Map();
   const search = h("input", { type: "search", id: "search", placeholder: "Search name, id, type, tag…", "aria-label": "Search components" });
+  const atInput = h("input", { type: "datetime-local", id: "at", step: 1, "aria-label": "Map as of" });
   const note = h("p", { className: "note", id: "graph-note", role: "status" });
   const graph = h("div", { id: "graph", className: "graph" });
   const pane = h("aside", { id: "details", className: "details", hidden: true });
@@ -49,28 +67,44 @@ async function mount(page) {
       })),
       h("form", { className: "searchform", onsubmit: (e) => { e.preventDefault(); go({ q: search.value }); } },
         search, h("button", { type: "submit" }, "Search")),
+      h("form", { className: "searchform", onsubmit: (e) => {
+        e.preventDefault();
+        go({ at: atInput.value ? new Date(atInput.value).toISOString() : "" });
+      } }, h("label", { for: "at" }, "as of"), atInput, h("button", { type: "submit" }, "Go"),
+      h("button", { type: "button", onclick: () => go({ at: "" }) }, "Now")),
       note,
       h("ul", { className: "legend", "aria-label": "Health colours" }, ["CLEAR", "DEVIATING", "CRITICAL", "UNKNOWN", ""].map((k) =>
         h("li", null, h("span", { className: "swatch swatch-" + (k || "none").toLowerCase() }), (k || "not judged").toLowerCase())))),
     h("div", { className: "split" }, graph, pane));
   page.appendChild(root);
   search.addEventListener("search", () => { if (!search.value) go({ q: "" }); });
+  return { root, tabs, search, atInput, note, graph, pane, view: "All", q: "", cy: null, drawn: "", loaded: null,
+    loading: null, data: { components: [], relations: [] }, byId: new Map(), built: null, at: "" };
+}
 
-  const s = { root, tabs, search, note, graph, pane, view: "All", cy: null, drawn: "", data: null, built: null };
+// load reads the map now, or as it was at at.
+async function load(s, at) {
+  s.at = at;
   try {
-    s.data = await get("/api/topology");
+    s.data = await get("/api/topology", { at });
   } catch (e) {
-    note.textContent = "Could not read the topology: " + e.message;
     s.data = { components: [], relations: [] };
+    s.error = "Could not read the topology" + (at ? " as of " + at : "") + ": " + e.message;
   }
   s.byId = new Map(s.data.components.map((c) => [c.id, c]));
-  return s;
+}
+
+// localInput formats d for a datetime-local input, in local time.
+function localInput(d) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 // go changes the route, keeping what is not given.
-function go({ view = state.view, q = state.search.value, component } = {}) {
+function go({ view = state.view, q = state.search.value, component, at = state.at } = {}) {
   const p = new URLSearchParams();
   if (q) p.set("q", q);
+  if (at) p.set("at", at);
   if (component) p.set("component", component);
   const qs = p.toString();
   location.hash = "#/topology/" + encodeURIComponent(view) + (qs ? "?" + qs : "");
@@ -82,13 +116,14 @@ async function draw(view, q) {
   const t0 = performance.now();
   const b = buildGraph(s.data.components, s.data.relations, { view, q });
   s.built = b;
-  let msg = `${b.shown} of ${b.total} components in the ${view} view`;
+  let msg = `${b.shown} of ${b.total} components in the ${view} view` + (s.at ? ` as of ${fmtTime(s.at)}` : "");
   if (q) msg = `${b.matched.size} matching “${q}”, shown with their neighbours (${b.shown} components)`;
   if (b.aggregated) {
     msg += ` — too many to draw one by one: like components are shown as one node per ${b.aggregated} ` +
       `in each account, region and VPC (${b.nodes} nodes). Search or pick a narrower view to see single components.`;
   }
-  s.note.textContent = msg;
+  s.note.textContent = s.error ? s.error : msg;
+  s.error = "";
   if (s.cy) s.cy.destroy();
   const big = b.elements.length > 3000;
   const cy = cytoscape({
@@ -170,6 +205,7 @@ function select(id) {
 function href(id) {
   const p = new URLSearchParams();
   if (state.search.value) p.set("q", state.search.value);
+  if (state.at) p.set("at", state.at);
   p.set("component", id);
   return "#/topology/" + encodeURIComponent(state.view) + "?" + p;
 }
