@@ -19,7 +19,7 @@ import (
 
 // TestUI drives skymap's web UI in Chromium against serve on the sample
 // estate with its telemetry, as `make demo` shows it: the All view draws
-// the estate; a search for web-1 and a click on its node open its details
+// the estate and the Infrastructure and Serverless views their part; a search for web-1 and a click on its node open its details
 // with its type, metrics chart and logs; a tag holding <script> shows as
 // text and runs nothing; the map moves to a past time and back; the
 // changes and status pages render. With
@@ -84,12 +84,43 @@ func TestUI(t *testing.T) {
 	}
 	b.Screenshot(t, filepath.Join(shots, "topology.png"))
 
+	// The other built-in views: their layers and types only.
+	for _, v := range []struct {
+		name string
+		keep func(model.Component) bool
+	}{
+		{"Infrastructure", func(c model.Component) bool {
+			return c.Layer == model.LayerNetworking || c.Layer == model.LayerStorage || c.Layer == model.LayerMachines
+		}},
+		{"Serverless", func(c model.Component) bool {
+			return c.Type == "aws.s3.bucket" || c.Type == "aws.lambda.function" || c.Type == "aws.lambda.alias" ||
+				c.Type == "aws.elb-v2.application-load-balancer"
+		}},
+	} {
+		n := 0
+		for _, c := range topo.Components {
+			if v.keep(c) {
+				n++
+			}
+		}
+		b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`.tabs a[data-view="`+v.name+`"]`)))
+		b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender && window.__skymap.lastRender.view === `+browsertest.JSString(v.name))
+		if got := browsertest.Eval[int](t, b, `window.__skymap.cy.nodes('[kind = "component"]').length`); got != n || n == 0 {
+			t.Errorf("the %s view draws %d components, want %d", v.name, got, n)
+		}
+		if v.name == "Infrastructure" {
+			b.Screenshot(t, filepath.Join(shots, "infrastructure.png"))
+		}
+	}
+	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`.tabs a[data-view="All"]`)))
+	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender.view === "All"`)
+
 	// Search for web-1, click its node: the details pane shows its type,
 	// its metrics as charts and its logs, untrusted text as text.
 	b.Do(t, 30*time.Second,
 		chromedp.SetValue(chromedp.CSS("#search"), "web-1"),
 		chromedp.Click(chromedp.CSS(".searchform button")))
-	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender && window.__skymap.lastRender.q === "web-1"`)
+	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender.q === "web-1"`)
 	xy := browsertest.Eval[[]float64](t, b, `(() => {
 		const n = window.__skymap.cy.getElementById(`+browsertest.JSString(web1)+`);
 		if (n.empty()) return [];
@@ -117,6 +148,8 @@ func TestUI(t *testing.T) {
 		t.Errorf("console link %q", href)
 	}
 	b.Screenshot(t, filepath.Join(shots, "details.png"))
+	b.Do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById("details-metrics").scrollIntoView()`))
+	b.Screenshot(t, filepath.Join(shots, "details-metrics.png"))
 
 	// A tag value holding <script> is shown as text and runs nothing.
 	var tricky struct{ Components []model.Component }

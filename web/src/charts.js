@@ -16,7 +16,17 @@ export function chart(box, s, from, to) {
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true, min: from.getTime() / 1000, max: to.getTime() / 1000 } },
-    axes: [{ size: 30, font: "10px sans-serif" }, { size: 44, font: "10px sans-serif" }],
+    axes: [{ size: 30, font: "10px sans-serif" }, { size: 48, font: "10px sans-serif", values: (u, vals) => vals.map(si) }],
     series: [{}, { label: s.name, stroke: "#1f6feb", width: 1.5, fill: "rgba(31,111,235,0.08)", points: { show: xs.length < 60 } }],
   }, [xs, ys], box);
+}
+
+// si formats n with an SI suffix: 1.5k, 20M.
+export function si(n) {
+  if (n == null) return "";
+  const a = Math.abs(n);
+  for (const [d, unit] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]]) {
+    if (a >= d) return +(n / d).toFixed(1) + unit;
+  }
+  return String(+n.toFixed(2));
 }

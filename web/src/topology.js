@@ -160,11 +160,7 @@ async function draw(view, q) {
     layout.run();
   });
   const tLayout = performance.now();
-  cy.fit(undefined, 20);
-  if (cy.zoom() > 1.6) {
-    cy.zoom(1.6);
-    cy.center();
-  }
+  fit(cy);
   const ms = performance.now() - t0;
   if (!hooks.firstPhases) hooks.firstPhases = { build: tInit - t0, layout: tLayout - tInit };
   if (hooks.firstRender == null) {
@@ -182,17 +178,18 @@ function select(id) {
   if (!id) {
     s.pane.hidden = true;
     clear(s.pane);
+    s.cy.resize();
     return;
   }
   s.pane.hidden = false;
+  s.cy.resize(); // the pane took part of the graph's width
   const n = s.cy.getElementById(id);
   if (n.nonempty()) {
     n.addClass("selected");
     // bring it into view when the pane or the layout hides it
     const bb = s.cy.extent(), p = n.position();
-    if (p.x < bb.x1 || p.x > bb.x2 || p.y < bb.y1 || p.y > bb.y2 || p.x > bb.x1 + bb.w * 0.6) {
-      s.cy.center(n);
-    }
+    if (s.cy.nodes().length <= 60) fit(s.cy);
+    else if (p.x < bb.x1 || p.x > bb.x2 || p.y < bb.y1 || p.y > bb.y2) s.cy.center(n);
   }
   const close = () => go({ component: "" });
   if (s.built && s.built.groups.has(id)) {
@@ -200,6 +197,15 @@ function select(id) {
     return;
   }
   showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref) });
+}
+
+// fit fits the graph in its box, at most at a readable zoom.
+function fit(cy) {
+  cy.fit(undefined, 20);
+  if (cy.zoom() > 1.6) {
+    cy.zoom(1.6);
+    cy.center();
+  }
 }
 
 function href(id) {
