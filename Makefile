@@ -7,7 +7,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # faster (internal/inflate); without its header skymap builds without it.
 TAGS      ?= $(shell test -f /usr/include/libdeflate.h && echo libdeflate)
 
-.PHONY: all build demo test vet fmt bench clean ui ui-check screenshots
+.PHONY: all build demo test vet fmt bench clean ui ui-check ui-test screenshots
 
 all: build
 
@@ -20,6 +20,10 @@ build:
 # fails until then).
 ui:
 	cd web && npm ci --no-audit --no-fund && node build.mjs
+
+# The UI's unit tests (node's test runner; no npm packages needed).
+ui-test:
+	node --test web/src/
 
 # Rebuilds the bundle and fails if it differs from the committed one.
 ui-check: ui
@@ -35,7 +39,7 @@ demo: build
 	./scripts/demo.sh
 
 # The whole suite, integration tests against moto included.
-test: vet
+test: vet ui-test
 	$(GO) test -race -tags "$(TAGS)" -count=1 -timeout 14m ./...
 
 vet:
