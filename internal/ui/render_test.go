@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,13 @@ func firstRender(t *testing.T, b *browsertest.Browser, n int) {
 	note := browsertest.Eval[string](t, b, `document.getElementById("graph-note").textContent`)
 	if !strings.Contains(note, fmt.Sprintf("%d components", n)) || (n > 1500) != strings.Contains(note, "too many to draw one by one") {
 		t.Errorf("the page does not say it aggregated: %q", note)
+	}
+
+	// Clicking an aggregate lists its members, each a link to its details.
+	if n > 1500 {
+		agg := browsertest.Eval[[]any](t, b, `(() => { const n = window.__skymap.cy.nodes('[kind = "aggregate"]').first(); return [n.id(), n.data("count")]; })()`)
+		b.Do(t, 30*time.Second, browsertest.SetHash("#/topology/All?component="+url.QueryEscape(agg[0].(string))))
+		b.WaitJS(t, 30*time.Second, `document.querySelectorAll("#details li a").length === `+fmt.Sprint(min(int(agg[1].(float64)), 500)))
 	}
 
 	// A search shows single components again.
