@@ -180,6 +180,10 @@ func TestUI(t *testing.T) {
 	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#changes tbody tr").length`); n < len(topo.Components) {
 		t.Errorf("the changes page lists %d changes, want at least the %d creations", n, len(topo.Components))
 	}
+	// health changes carry a diff, shown whole when expanded
+	if !browsertest.Eval[bool](t, b, `[...document.querySelectorAll("#changes details.diff pre")].some((p) => p.textContent.includes('"health"'))`) {
+		t.Error("no change on the changes page shows its diff")
+	}
 	b.Screenshot(t, filepath.Join(shots, "changes.png"))
 
 	// The status page: both accounts connected.

@@ -2,7 +2,7 @@
 // range, newest first, each linking to its component.
 import { get } from "./api.js";
 import { clear, componentHref, fmtTime, h, table } from "./dom.js";
-import { diffText } from "./details.js";
+import { diffCell } from "./details.js";
 
 const RANGES = { "1h": 1, "24h": 24, "7d": 168, "30d": 720 };
 
@@ -48,7 +48,7 @@ export async function render(page, { range = "24h", actor = "", type = "" }) {
     v.entity === "component" ? h("a", { href: componentHref(v.id) }, nameOf(v)) : relationText(v.id),
     v.cause || "",
     [v.actor, v.source_ip].filter(Boolean).join(" from "),
-    diffText(v.diff),
+    diffCell(v.diff),
   ]), "grid compact changes"));
 }
 

@@ -34,6 +34,7 @@ export async function showDetails(pane, id, opts) {
     h("p", { className: "subtitle" },
       h("span", { className: "type", id: "details-type" }, c.type), " · ", c.layer || "no layer", " · ",
       c.account, " / ", c.region),
+    opts.at ? h("p", { className: "note" }, `The map shows ${fmtTime(opts.at)}; these details are of now.`) : null,
     health(c, d.alarms),
     consoleLink(c),
     section("Identifiers", h("ul", { className: "plain mono" }, [c.id, ...(c.identifiers || [])].map((i) => h("li", null, i)))),
@@ -115,7 +116,15 @@ function history(d) {
   const versions = (d.history || []).slice().reverse();
   if (!versions.length) return section("History", h("p", { className: "muted" }, "no changes kept"));
   return section("History", table(["time", "change", "cause", "actor", "what changed"], versions.map((v) => [
-    fmtTime(v.time), v.change, v.cause || "", [v.actor, v.source_ip].filter(Boolean).join(" from ") || "", diffText(v.diff)]), "grid compact"));
+    fmtTime(v.time), v.change, v.cause || "", [v.actor, v.source_ip].filter(Boolean).join(" from ") || "", diffCell(v.diff)]), "grid compact changes"));
+}
+
+// diffCell is a version's diff: the summary, and the whole diff as JSON
+// text when expanded.
+export function diffCell(diff) {
+  const text = diffText(diff);
+  if (!text) return "";
+  return h("details", { className: "diff" }, h("summary", null, text), h("pre", null, JSON.stringify(diff, null, 2)));
 }
 
 // diffText summarises a version's diff: the fields that changed.

@@ -196,7 +196,7 @@ function select(id) {
     showAggregate(s.pane, n.data("label"), s.built.groups.get(id).map((m) => s.byId.get(m)), { close, href });
     return;
   }
-  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref) });
+  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref), at: s.at });
 }
 
 // fit fits the graph in its box, at most at a readable zoom.
