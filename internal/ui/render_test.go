@@ -24,6 +24,18 @@ func bigEstate(n int) ([]model.Component, []model.Relation) {
 	health := []string{model.HealthClear, model.HealthClear, model.HealthClear, model.HealthDeviating, model.HealthCritical, ""}
 	add := func(c model.Component) {
 		c.Health = health[len(comps)%len(health)]
+		// about the size of a real description (the sample estate's
+		// average is 1.1 KB a component with its data)
+		if c.Data == nil {
+			c.Data = map[string]any{}
+		}
+		tags := map[string]string{}
+		for k := range 12 {
+			tags[fmt.Sprintf("tag-%02d", k)] = fmt.Sprintf("value %d of component %s", k, c.ID)
+		}
+		c.Data["Tags"] = tags
+		c.Data["Description"] = strings.Repeat("x", 300)
+		c.Identifiers = []string{"arn:aws:example:" + c.Region + ":" + c.Account + ":" + c.ID, "urn:host:/" + c.ID}
 		c.Labels = []string{"aws-account:" + c.Account, "aws-region:" + c.Region}
 		comps = append(comps, c)
 	}
@@ -83,7 +95,7 @@ func TestFirstRenderUnaggregated(t *testing.T) {
 
 func firstRender(t *testing.T, b *browsertest.Browser, n int) {
 	comps, rels := bigEstate(n)
-	body, err := json.Marshal(map[string]any{"components": comps, "relations": rels})
+	body, err := json.MarshalIndent(map[string]any{"components": comps, "relations": rels}, "", "  ") // as the API writes it
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +118,7 @@ func firstRender(t *testing.T, b *browsertest.Browser, n int) {
 		Components      int // nodes that are not groups
 	}
 	r := browsertest.Eval[render](t, b, `window.__skymap.firstRender`)
+	t.Logf("%.1f MB of JSON", float64(len(body))/1e6)
 	t.Logf("first render of the All view of %d components, %d relations: %.0f ms after navigation (layout %.0f ms), %d nodes (%d not groups), %d edges; %s wall",
 		len(comps), len(rels), r.SinceNavigation, r.Layout, r.Nodes, r.Components, r.Edges, wall.Round(time.Millisecond))
 	if r.Components == 0 || r.Components > 1500 || (n <= 1500) != (r.Components == n) {
