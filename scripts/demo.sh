@@ -37,5 +37,5 @@ TRACES_PID=$!
 trap 'kill $MOTO_PID $TRACES_PID 2>/dev/null || true' EXIT INT TERM
 
 rm -rf "$DEMO_DIR/data"
-echo "skymap serve: http://$LISTEN/api/components (Ctrl-C to stop)"
+echo "skymap serve: the UI at http://$LISTEN/, the API at http://$LISTEN/api/components (Ctrl-C to stop)"
 ./bin/skymap serve --config scripts/demo.yaml --data "$DEMO_DIR/data" --listen "$LISTEN"
