@@ -102,7 +102,7 @@ func TestDistribution(t *testing.T) {
 		}},
 	}
 	comp, rels := tg.distribution(d, map[string]string{"team": "edge"})
-	if d := cmp.Diff([]string{"urn:endpoint:/d111.cloudfront.net", "urn:endpoint:/www.example.com"}, comp.Identifiers); d != "" {
+	if d := cmp.Diff([]string{"E1", "urn:endpoint:/d111.cloudfront.net", "urn:endpoint:/www.example.com"}, comp.Identifiers); d != "" {
 		t.Errorf("identifiers (-want +got):\n%s", d)
 	}
 	src := "arn:aws:cloudfront::123456789012:distribution/E1 -uses-service-> "
