@@ -99,7 +99,13 @@ func loadBalancerARN(region, account, resource string) string {
 // cloudFrontName is the documented name of a CloudFront standard log
 // object after its prefix: <distribution-id>.yyyy-mm-dd-hh.<unique>.gz.
 // AWS's ids start with E; emulators' with any capital.
-var cloudFrontName = regexp.MustCompile(`^([A-Z][A-Z0-9]{4,20})\.(\d{4}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+\.gz$`)
+var cloudFrontName = regexp.MustCompile(`^(` + distributionIDPattern + `)\.(\d{4}-\d{2}-\d{2}-\d{2})\.[A-Za-z0-9]+\.gz$`)
+
+// distributionIDPattern is what a distribution id looks like.
+const distributionIDPattern = `[A-Z][A-Z0-9]{4,20}`
+
+// distributionIDs matches a distribution id.
+var distributionIDs = regexp.MustCompile(`^` + distributionIDPattern + `$`)
 
 // ParseCloudFrontKey reads the key of a CloudFront standard log object
 // written with prefix (which need not end in "/"); false for another key.

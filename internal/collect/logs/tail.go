@@ -81,10 +81,16 @@ const missingEvery = 10
 
 // Run polls every interval until ctx is cancelled, and returns ctx's error.
 func (t *Tail) Run(ctx context.Context, interval time.Duration) error {
+	return every(ctx, interval, t.Poll)
+}
+
+// every calls poll at once and then every interval until ctx is
+// cancelled, and returns ctx's error.
+func every(ctx context.Context, interval time.Duration, poll func(context.Context)) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		t.Poll(ctx)
+		poll(ctx)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -254,6 +260,10 @@ func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Tim
 	return fresh, nil
 }
 
+// Add keeps events of a component read elsewhere (the logs delivered to
+// S3) with those the Tail reads, as its last events: Recent answers both.
+func (t *Tail) Add(component string, evs []Event) { t.keep(component, evs) }
+
 // keep adds events to a component's last ones.
 func (t *Tail) keep(component string, evs []Event) {
 	if len(evs) == 0 {
@@ -295,15 +305,8 @@ func (t *Tail) Statuses() []TailStatus {
 
 func (t *Tail) load(ctx context.Context, key string) (cursor, error) {
 	cur := cursor{Seen: map[string]time.Time{}}
-	b, err := t.State.GetState(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return cur, nil
-	case err != nil:
-		return cur, fmt.Errorf("load log cursor: %w", err)
-	}
-	if err := json.Unmarshal(b, &cur); err != nil {
-		return cursor{Seen: map[string]time.Time{}}, fmt.Errorf("load log cursor %s: %w", key, err)
+	if err := loadState(ctx, t.State, key, &cur); err != nil {
+		return cursor{Seen: map[string]time.Time{}}, err
 	}
 	if cur.Seen == nil {
 		cur.Seen = map[string]time.Time{}
@@ -318,12 +321,33 @@ func (t *Tail) save(ctx context.Context, key string, cur cursor, overlap time.Du
 			delete(cur.Seen, id)
 		}
 	}
-	b, err := json.Marshal(cur)
+	return saveState(ctx, t.State, key, cur)
+}
+
+// loadState decodes into v the JSON kept under key; v is left as it is
+// when there is none.
+func loadState(ctx context.Context, st store.State, key string, v any) error {
+	b, err := st.GetState(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("load cursor %s: %w", key, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("load cursor %s: %w", key, err)
+	}
+	return nil
+}
+
+// saveState keeps v as JSON under key.
+func saveState(ctx context.Context, st store.State, key string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := t.State.PutState(ctx, key, b); err != nil {
-		return fmt.Errorf("store log cursor: %w", err)
+	if err := st.PutState(ctx, key, b); err != nil {
+		return fmt.Errorf("store cursor %s: %w", key, err)
 	}
 	return nil
 }
