@@ -208,6 +208,13 @@ type Logs struct {
 	// Groups map log groups to components beyond skymap's table
 	// (logs.groups); nil when none.
 	Groups []LogGroup
+	// S3 are the buckets load balancers and CloudFront deliver their
+	// logs to (logs.s3); nil when none.
+	S3 []LogBucket
+	// S3Lookback is how far back, by the time in their keys, the
+	// periodic reader reads the objects of logs.s3 (logs.s3_lookback,
+	// default 1h); at its first poll it starts there.
+	S3Lookback time.Duration
 }
 
 // LogGroup maps a log group to a component (an item of logs.groups).

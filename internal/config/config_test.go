@@ -27,7 +27,7 @@ func defaults() Config {
 		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
 		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
 		Health:  Health{Enabled: true, Interval: time.Minute},
-		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		Logs:    Logs{Enabled: true, PollInterval: time.Minute, S3Lookback: time.Hour},
 	}
 }
 

@@ -34,6 +34,7 @@ const (
 	defaultTraceMaxRelations  = 10000
 	defaultMetricsInterval    = "5m"
 	defaultLogsPollInterval   = 60 // seconds
+	defaultLogsS3Lookback     = "1h"
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -128,9 +129,11 @@ type rawTraces struct {
 
 // rawLogs is skymap's logs section.
 type rawLogs struct {
-	Enabled      *bool         `yaml:"enabled"`
-	PollInterval int           `yaml:"poll_interval"` // seconds
-	Groups       []rawLogGroup `yaml:"groups"`
+	Enabled      *bool          `yaml:"enabled"`
+	PollInterval int            `yaml:"poll_interval"` // seconds
+	Groups       []rawLogGroup  `yaml:"groups"`
+	S3           []rawLogBucket `yaml:"s3"`
+	S3Lookback   string         `yaml:"s3_lookback"` // a duration
 }
 
 // rawLogGroup is an item of logs.groups.
@@ -160,7 +163,7 @@ func defaultConfig() rawConfig {
 		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
-		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		Logs:    rawLogs{PollInterval: defaultLogsPollInterval, S3Lookback: defaultLogsS3Lookback},
 	}
 }
 
@@ -259,6 +262,7 @@ func (l *rawLogs) logs() Logs {
 	for _, g := range l.Groups {
 		out.Groups = append(out.Groups, LogGroup(g))
 	}
+	out.S3, out.S3Lookback = l.s3()
 	return out
 }
 
