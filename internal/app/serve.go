@@ -74,6 +74,9 @@ type StatusDoc struct {
 	Health *alarms.Stats `json:"health,omitempty"`
 	// Logs are what the CloudWatch Logs tail read per account and region.
 	Logs []logs.TailStatus `json:"logs"`
+	// LogsS3 are what was read of the load balancer and CloudFront logs
+	// in each bucket and prefix of logs.s3.
+	LogsS3 []logs.S3Status `json:"logs_s3"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -166,10 +169,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
+	delivered := newDeliveredLogs(cfg, prov, st, g, logFetcher, logTail, log)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, delivered: delivered, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -245,6 +249,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 			return logTail.Run(ctx, cfg.Logs.PollInterval)
 		})
 	}
+	if delivered != nil {
+		// Objects are mapped to the map's load balancers and distributions.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return delivered.Run(ctx, cfg.Logs.PollInterval)
+		})
+	}
 	if flows != nil {
 		eg.Go(func() error {
 			// Addresses are attributed to the components of the map:
@@ -288,6 +303,10 @@ type scheduler struct {
 	health *alarms.Refresher
 	logs   *logs.Tail
 	met    *selfmetrics.Metrics
+
+	// delivered reads the logs of logs.s3; nil when there are none.
+	delivered *logs.S3Logs
+
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -431,6 +450,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.Logs = []logs.TailStatus{}
 	if s.logs != nil {
 		doc.Logs = s.logs.Statuses()
+	}
+	doc.LogsS3 = []logs.S3Status{}
+	if s.delivered != nil {
+		doc.LogsS3 = s.delivered.S3Statuses()
 	}
 	return doc
 }
