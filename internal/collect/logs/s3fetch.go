@@ -50,7 +50,7 @@ func (s *S3Logs) Locations(c *model.Component) []Group {
 			}
 			loc.Stem, loc.Owner = name, c.Account
 		}
-		out = append(out, Group{Account: c.Account, Region: b.Region, Name: b.String(), Source: SourceS3, S3: &loc})
+		out = append(out, Group{Account: c.Account, Region: b.Region, Name: b.URL(), Source: SourceS3, S3: &loc})
 	}
 	return out
 }
@@ -63,7 +63,7 @@ func (s *S3Logs) fetch(ctx context.Context, g Group, filter string, from, to tim
 	loc := g.S3
 	api, err := s.Client(ctx, loc.Bucket)
 	if err != nil {
-		gr.Error = fmt.Sprintf("read %s: %v", loc.Bucket, err)
+		gr.Error = fmt.Sprintf("read %s: %v", loc.URL(), err)
 		return nil, false, gr
 	}
 	objs, complete, err := listRange(ctx, api, *loc, from, to)

@@ -85,7 +85,7 @@ func (p *lineParser) parse(line string) (time.Time, error) {
 
 // event makes the Event of a kept line, with its record's fields.
 func (p *lineParser) event(e lineEntry, bucket Bucket) Event {
-	ev := Event{Timestamp: e.at, IngestionTime: e.obj.LastModified.UTC(), Source: SourceS3, Group: bucket.String(), Stream: e.obj.Key}
+	ev := Event{Timestamp: e.at, IngestionTime: e.obj.LastModified.UTC(), Source: SourceS3, Group: bucket.URL(), Stream: e.obj.Key}
 	ev.Message, ev.InvalidUTF8, ev.Truncated = Clean(e.line)
 	if ev.Truncated {
 		ev.Size = len(e.line)

@@ -35,8 +35,8 @@ type Bucket struct {
 	Region  string `json:"region"`
 }
 
-// String returns s3://<bucket>/<prefix>.
-func (b Bucket) String() string { return "s3://" + b.Bucket + "/" + b.Prefix }
+// URL returns s3://<bucket>/<prefix>.
+func (b Bucket) URL() string { return "s3://" + b.Bucket + "/" + b.Prefix }
 
 // S3Location is where the delivered logs of one component are.
 type S3Location struct {
@@ -153,7 +153,7 @@ func (s *S3Logs) pollBucket(ctx context.Context, b Bucket) {
 	defer func() { s.merge(key, b, delta, now) }()
 	api, err := s.Client(ctx, b)
 	if err != nil {
-		delta.fail(fmt.Sprintf("read %s: %v", b, err))
+		delta.fail(fmt.Sprintf("read %s: %v", b.URL(), err))
 		return
 	}
 	var cur s3Cursor

@@ -60,6 +60,38 @@ func gzipped(t testing.TB, text string) []byte {
 	return b.Bytes()
 }
 
+// testBucket is a bucket in a moto of its own.
+type testBucket struct {
+	t    *testing.T
+	ctx  context.Context
+	m    *awstest.Moto
+	cfg  aws.Config
+	c    *s3.Client // straight to moto
+	name string
+}
+
+func newTestBucket(ctx context.Context, t *testing.T, name string) *testBucket {
+	t.Helper()
+	m := awstest.StartT(t)
+	cfg, err := m.Config(ctx, region, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsconn.NewS3(cfg)
+	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: region}}); awstest.RetriedCreate(err) != nil {
+		t.Fatal(err)
+	}
+	return &testBucket{t: t, ctx: ctx, m: m, cfg: cfg, c: c, name: name}
+}
+
+func (b *testBucket) put(key string, body []byte) {
+	b.t.Helper()
+	if _, err := b.c.PutObject(b.ctx, &s3.PutObjectInput{Bucket: aws.String(b.name), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 // countingAPI counts the objects read.
 type countingAPI struct {
 	S3API
@@ -90,29 +122,15 @@ func (c *countingAPI) take() map[string]int {
 // left alone; nothing read twice, across a restart; a new object read;
 // denied listings and reads reported with the action and the bucket.
 func TestS3Logs(t *testing.T) {
-	m := awstest.StartT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg, err := m.Config(ctx, region, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	direct := awsconn.NewS3(cfg)
-	proxy := awstest.NewProxy(t, m.URL)
-	pcfg := cfg.Copy()
+	const bucket = "lb-logs"
+	tb := newTestBucket(ctx, t, bucket)
+	proxy := awstest.NewProxy(t, tb.m.URL)
+	pcfg := tb.cfg.Copy()
 	pcfg.BaseEndpoint = aws.String(proxy.URL)
 	api := &countingAPI{S3API: awsconn.NewS3(pcfg), gets: map[string]int{}}
-	const bucket = "lb-logs"
-	if _, err := direct.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: region}}); awstest.RetriedCreate(err) != nil {
-		t.Fatal(err)
-	}
-	put := func(key string, body []byte) {
-		t.Helper()
-		if _, err := direct.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := tb.put
 
 	now := time.Date(2026, 12, 7, 12, 30, 0, 0, time.UTC)
 	t1, t2, t3 := now.Add(-28*time.Minute), now.Add(-27*time.Minute+500*time.Millisecond), now.Add(-26*time.Minute)
@@ -275,21 +293,13 @@ func TestS3Logs(t *testing.T) {
 // of [from, to) that contain the filter, oldest first, at most limit;
 // truncated past the limit or the bytes read per request.
 func TestS3LogsFetch(t *testing.T) {
-	m := awstest.StartT(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg, err := m.Config(ctx, region, account)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := awsconn.NewS3(cfg)
 	const bucket = "lb-logs-fetch"
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
-		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: region}}); awstest.RetriedCreate(err) != nil {
-		t.Fatal(err)
-	}
-	// Ten objects, one every five minutes from 23:10 to 23:55 on 6
-	// December and 00:00 to ... on the 7th: the range crosses midnight.
+	tb := newTestBucket(ctx, t, bucket)
+	// Twelve objects, one every five minutes, their times in their keys
+	// from 23:35 on 6 December to 00:30 on the 7th: the range crosses
+	// midnight.
 	start := time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC)
 	for i := range 12 {
 		end := start.Add(time.Duration(i+1) * 5 * time.Minute)
@@ -303,12 +313,10 @@ func TestS3LogsFetch(t *testing.T) {
 			text.WriteString(albLine(at, path, 200) + "\n")
 		}
 		key := albKeyOf("lb/", "app.web.0123456789abcdef", end, "10.0.0.1")
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(gzipped(t, text.String()))}); err != nil {
-			t.Fatal(err)
-		}
+		tb.put(key, gzipped(t, text.String()))
 	}
 	s := &S3Logs{Buckets: []Bucket{{Bucket: bucket, Prefix: "lb", Kind: KindALB, Account: account, Region: region}},
-		Client: func(context.Context, Bucket) (S3API, error) { return c, nil }, Resolve: resolve, State: &storetest.MemState{}}
+		Client: func(context.Context, Bucket) (S3API, error) { return tb.c, nil }, Resolve: resolve, State: &storetest.MemState{}}
 	f := &Fetcher{S3: s}
 	lb := &model.Component{ID: webARN, Type: "aws.elb-v2.application-load-balancer", Account: account, Region: region}
 	groups, err := f.Groups(lb, resolve)

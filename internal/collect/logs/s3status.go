@@ -77,7 +77,7 @@ func (s *S3Logs) merge(key string, b Bucket, d S3Status, now time.Time) {
 	st.Errors += d.Errors
 	if d.LastError != "" {
 		st.LastError = d.LastError
-		s.logger().Debug("delivered logs", "bucket", b.String(), "err", d.LastError)
+		s.logger().Debug("delivered logs", "bucket", b.URL(), "err", d.LastError)
 	}
 	st.LastMalformed = append(st.LastMalformed, d.LastMalformed...)
 	if n := len(st.LastMalformed); n > maxSamples {
