@@ -56,6 +56,8 @@ type Config struct {
 	Health Health
 	// Logs configures CloudWatch Logs of components (the logs section).
 	Logs Logs
+	// DevOpsGuru configures DevOps Guru insights (the devopsguru section).
+	DevOpsGuru DevOpsGuru
 }
 
 // Credentials are static AWS access keys. The zero value means "use the

@@ -24,10 +24,11 @@ func defaults() Config {
 		Log:             Log{Level: slog.LevelInfo, Format: "text"},
 		FlowLogs: FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
 			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
-		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
-		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
-		Health:  Health{Enabled: true, Interval: time.Minute},
-		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		Traces:     Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
+		Metrics:    Metrics{Enabled: true, Interval: 5 * time.Minute},
+		Health:     Health{Enabled: true, Interval: time.Minute},
+		Logs:       Logs{Enabled: true, PollInterval: time.Minute},
+		DevOpsGuru: DevOpsGuru{Interval: 15 * time.Minute, Lookback: 7 * 24 * time.Hour},
 	}
 }
 
@@ -167,6 +168,17 @@ log: {level: ~}
 						LogBucket: "stackstate-logs-" + account, FlowLogBucket: "stackstate-flowlogs-" + account,
 					})
 				}
+			},
+		},
+		{
+			name: "devopsguru on, lookback in hours",
+			yaml: `
+instances: [{regions: [eu-west-1]}]
+devopsguru: {enabled: true, interval: 5m, lookback: 36h}
+`,
+			want: func(c *Config) {
+				c.Instances = []Instance{{Name: "default", Partition: "aws", Regions: []string{"eu-west-1"}, CollectionInterval: time.Minute}}
+				c.DevOpsGuru = DevOpsGuru{Enabled: true, Interval: 5 * time.Minute, Lookback: 36 * time.Hour}
 			},
 		},
 	}

@@ -50,6 +50,7 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	DevOpsGuru rawDevOpsGuru `yaml:"devopsguru"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -157,10 +158,11 @@ func defaultConfig() rawConfig {
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
-		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
-		Metrics: rawMetrics{Interval: defaultMetricsInterval},
-		Health:  rawHealth{Interval: defaultHealthInterval},
-		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		Traces:     rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Metrics:    rawMetrics{Interval: defaultMetricsInterval},
+		Health:     rawHealth{Interval: defaultHealthInterval},
+		Logs:       rawLogs{PollInterval: defaultLogsPollInterval},
+		DevOpsGuru: rawDevOpsGuru{Interval: defaultDevOpsGuruInterval, Lookback: defaultDevOpsGuruLookback},
 	}
 }
 
@@ -189,6 +191,7 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		DevOpsGuru:                 r.DevOpsGuru.devOpsGuru(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
