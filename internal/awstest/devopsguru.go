@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -26,8 +25,10 @@ var devopsGuruData embed.FS
 // request that breaks the API's constraints (no status filter or more than
 // one, a closed filter without its time range, MaxResults out of range, a
 // malformed NextToken), 403 to an unsigned one, and 404
-// ResourceNotFoundException for an unknown insight. Point an SDK client at
-// URL (BaseEndpoint, or aws.endpoints.devops_guru).
+// ResourceNotFoundException for an unknown insight. The data is that of
+// one region, eu-west-1: requests signed for another region find no
+// insights. Point an SDK client at URL (BaseEndpoint, or
+// aws.endpoints.devops_guru).
 type DevOpsGuru struct {
 	URL string
 
@@ -144,17 +145,33 @@ func (d *DevOpsGuru) Requests(operation string) []map[string]any {
 	return append([]map[string]any(nil), d.requests[operation]...)
 }
 
+// dgRegion is the region of the data.
+const dgRegion = "eu-west-1"
+
+// signingScope reads the region of a SigV4 signature for DevOps Guru
+// ("Credential=<key>/<date>/<region>/devops-guru/aws4_request").
+var signingScope = regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=[^/]+/\d{8}/([a-z0-9-]+)/devops-guru/aws4_request,`)
+
 // signed refuses requests without a SigV4 signature for DevOps Guru's
 // signing name, as AWS does.
 func (d *DevOpsGuru) signed(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		auth := r.Header.Get("Authorization")
-		if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || !strings.Contains(auth, "/devops-guru/aws4_request") {
+		if signingRegion(r) == "" {
 			dgError(w, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// signingRegion returns the region a request is signed for, "" when it is
+// not signed for DevOps Guru.
+func signingRegion(r *http.Request) string {
+	m := signingScope.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return ""
+	}
+	return m[1]
 }
 
 // begin records a request of operation and reports whether it may go on:
@@ -262,7 +279,7 @@ func (d *DevOpsGuru) listInsights(w http.ResponseWriter, r *http.Request) {
 	var hits []json.RawMessage
 	for i := range d.insights {
 		in := &d.insights[i]
-		if in.proactive == (typ == "PROACTIVE") && keep(in) {
+		if signingRegion(r) == dgRegion && in.proactive == (typ == "PROACTIVE") && keep(in) {
 			hits = append(hits, in.raw)
 		}
 	}
@@ -288,7 +305,7 @@ func (d *DevOpsGuru) describeInsight(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	raw, ok := d.describe[id]
-	if !ok {
+	if !ok || signingRegion(r) != dgRegion {
 		dgNotFound(w, id)
 		return
 	}
@@ -303,7 +320,7 @@ func (d *DevOpsGuru) listAnomalies(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("id")
 	a, ok := d.anomalies[id]
-	if !ok {
+	if !ok || signingRegion(r) != dgRegion {
 		dgNotFound(w, id)
 		return
 	}

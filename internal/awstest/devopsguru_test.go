@@ -16,9 +16,9 @@ import (
 )
 
 // The fake answers the SDK as DevOps Guru does: filtered, paged insights
-// and anomalies, AWS's errors for a request breaking the API's
-// constraints, an unknown insight, a denied operation and an unsigned
-// request.
+// and anomalies in the data's region and none in another, AWS's errors for
+// a request breaking the API's constraints, an unknown insight, a denied
+// operation and an unsigned request.
 func TestDevOpsGuru(t *testing.T) {
 	d := NewDevOpsGuru(t)
 	ctx := context.Background()
@@ -85,6 +85,13 @@ func TestDevOpsGuru(t *testing.T) {
 	}
 	if anomalies != 2 {
 		t.Errorf("%d anomalies, want 2", anomalies)
+	}
+
+	east := devopsguru.NewFromConfig(aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(d.URL), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider("AKID", "SECRET", "")})
+	if out, err := east.ListInsights(ctx, &devopsguru.ListInsightsInput{StatusFilter: &types.ListInsightsStatusFilter{
+		Ongoing: &types.ListInsightsOngoingStatusFilter{Type: types.InsightTypeReactive}}}); err != nil || len(out.ReactiveInsights) != 0 {
+		t.Errorf("insights in us-east-1, which has none: %+v, %v", out, err)
 	}
 
 	d.Deny("DescribeInsight", true)
