@@ -16,6 +16,7 @@ import (
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/alarms"
+	"github.com/skymap/skymap/internal/collect/devopsguru"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
@@ -74,6 +75,9 @@ type StatusDoc struct {
 	Health *alarms.Stats `json:"health,omitempty"`
 	// Logs are what the CloudWatch Logs tail read per account and region.
 	Logs []logs.TailStatus `json:"logs"`
+	// DevOpsGuru is what the last refresh of DevOps Guru insights did per
+	// account and region; nil when devopsguru.enabled is false.
+	DevOpsGuru *devopsguru.Stats `json:"devopsguru,omitempty"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -166,10 +170,11 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
+	insights := newInsightRefresher(cfg, prov, g, now, log)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, insights: insights, met: met, mapped: make(chan struct{})}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -196,6 +201,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	if logFetcher != nil {
 		apiSrv.Logs, apiSrv.RecentLogs = logFetcher, logTail.Recent
+	}
+	if insights != nil {
+		apiSrv.Insights = insights
 	}
 	srv := &http.Server{Handler: apiSrv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -233,6 +241,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
+	}
+	if insights != nil {
+		// Insights are read where the map's components are: wait for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return insights.Run(ctx)
+		})
 	}
 	if logTail != nil {
 		// The tail reads the groups of the map's components: it waits for one.
@@ -292,6 +311,9 @@ type scheduler struct {
 	// data dir, or the first scan's.
 	mapped     chan struct{}
 	mappedOnce sync.Once
+
+	// insights are the DevOps Guru insights; nil when they are off.
+	insights *devopsguru.Refresher
 
 	mu       sync.Mutex
 	scanning bool
@@ -411,7 +433,7 @@ func (s *scheduler) status(context.Context) any {
 	next := s.next()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	calls := withHealthCalls(s.calls, s.health)
+	calls := withInsightCalls(withHealthCalls(s.calls, s.health), s.insights)
 	if calls == nil {
 		calls = []model.CallStatus{}
 	}
@@ -431,6 +453,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.Logs = []logs.TailStatus{}
 	if s.logs != nil {
 		doc.Logs = s.logs.Statuses()
+	}
+	if s.insights != nil {
+		is := s.insights.Stats()
+		doc.DevOpsGuru = &is
 	}
 	return doc
 }
