@@ -96,9 +96,12 @@ func listInsights(ctx context.Context, api API, account, region string, since, n
 			p := devopsguru.NewListInsightsPaginator(api, &devopsguru.ListInsightsInput{StatusFilter: filter, MaxResults: aws.Int32(100)})
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
+				if err != nil {
+					err = fmt.Errorf("%s (%s) in %s/%s: %w", actionList, strings.ToLower(string(typ)), account, region, err)
+				}
 				calls.record(actionList, err)
 				if err != nil {
-					return nil, fmt.Errorf("%s (%s) in %s/%s: %w", actionList, strings.ToLower(string(typ)), account, region, err)
+					return nil, err
 				}
 				for _, s := range page.ReactiveInsights {
 					add(reactiveOf(s))
@@ -188,9 +191,12 @@ func describe(ctx context.Context, api API, in *Insight, calls *tally) (desc, op
 		calls.record(actionDescribe, nil)
 		return "", "", nil
 	}
+	if err != nil {
+		err = fmt.Errorf("%s %s in %s/%s: %w", actionDescribe, in.ID, in.Account, in.Region, err)
+	}
 	calls.record(actionDescribe, err)
 	if err != nil {
-		return "", "", fmt.Errorf("%s %s in %s/%s: %w", actionDescribe, in.ID, in.Account, in.Region, err)
+		return "", "", err
 	}
 	if r := out.ReactiveInsight; r != nil {
 		return aws.ToString(r.Description), aws.ToString(r.SsmOpsItemId), nil
@@ -214,9 +220,12 @@ func anomalies(ctx context.Context, api API, in *Insight, calls *tally) (int, []
 			calls.record(actionAnomalies, nil)
 			return n, dedupe(res), nil
 		}
+		if err != nil {
+			err = fmt.Errorf("%s %s in %s/%s: %w", actionAnomalies, in.ID, in.Account, in.Region, err)
+		}
 		calls.record(actionAnomalies, err)
 		if err != nil {
-			return 0, nil, fmt.Errorf("%s %s in %s/%s: %w", actionAnomalies, in.ID, in.Account, in.Region, err)
+			return 0, nil, err
 		}
 		for _, a := range page.ReactiveAnomalies {
 			n++

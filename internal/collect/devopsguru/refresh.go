@@ -3,6 +3,7 @@ package devopsguru
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -224,14 +225,15 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	now := r.now()
 	lookback := cmp.Or(r.Lookback, DefaultLookback)
 
-	// The scopes: the account-regions of components (not global).
-	comps, _ := r.Graph.Select(func(c model.Component) bool { return true }, 0, -1)
+	// The scopes: the account-regions of components (not global). keep
+	// sees each component without decoding its data, and returns none.
 	want := map[scope]bool{}
-	for _, c := range comps {
+	r.Graph.Select(func(c model.Component) bool {
 		if _, ok := partition.OfRegion(c.Region); ok && partition.IsAccountID(c.Account) {
 			want[scope{c.Account, c.Region}] = true
 		}
-	}
+		return false
+	}, 0, -1)
 
 	r.mu.Lock()
 	prev := map[scope][]Insight{}
@@ -301,7 +303,7 @@ func (r *Refresher) read(ctx context.Context, sc scope, prev []Insight, now time
 	rd := &scopeRead{calls: newTally(sc.account, sc.region, now)}
 	api, err := r.Clients(ctx, sc.account, sc.region)
 	if err != nil {
-		rd.calls.record(actionList, err)
+		rd.calls.record(actionList, fmt.Errorf("devops guru client of %s/%s: %w", sc.account, sc.region, err))
 		return rd
 	}
 	listed, err := listInsights(ctx, api, sc.account, sc.region, now.Add(-lookback), now, rd.calls)

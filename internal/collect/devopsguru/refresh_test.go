@@ -2,6 +2,7 @@ package devopsguru
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -328,5 +329,22 @@ func TestMatcher(t *testing.T) {
 		if got := m.component(acct, region, tt.r); got != tt.want {
 			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// An account-region whose client cannot be made (its role cannot be
+// assumed) reports the failure naming it, and keeps nothing it never read.
+func TestRefreshNoClient(t *testing.T) {
+	now := t0
+	r := &Refresher{Graph: testGraph(t), Now: func() time.Time { return now },
+		Clients: func(context.Context, string, string) (API, error) {
+			return nil, errors.New("role cannot be assumed now")
+		}}
+	r.Refresh(context.Background())
+	st := r.Stats()
+	want := []ScopeStatus{{Account: acct, Region: region, Calls: 1, Denied: []string{},
+		LastError: "devops guru client of 123456789012/eu-west-1: role cannot be assumed now"}}
+	if d := cmp.Diff(want, st.Scopes); d != "" || st.Insights != 0 || callsOf(st)[actionList].Outcome != model.OutcomeFailed {
+		t.Errorf("stats %+v (scopes -want +got:\n%s)", st, d)
 	}
 }
