@@ -7,8 +7,9 @@
 // components by CloudFormation type and name, by CloudWatch metric
 // dimensions read backwards through the metric table
 // (internal/collect/metrics) and by CloudFormation stack name (match.go);
-// and keeps them in memory, refreshed every interval, with the outcome of
-// every call per account and region (refresh.go).
+// and keeps them in memory, refreshed every interval (refresh.go), with
+// what each refresh did and the outcome of every call per account and
+// region (status.go).
 package devopsguru
 
 import (
