@@ -45,7 +45,10 @@ const maxUnmatchedNames = 20
 // they name to the components of the graph. An account-region whose
 // listing fails keeps the insights of its last complete listing.
 type Refresher struct {
-	Graph   Graph
+	// Graph is the map: where the scopes are, and the components insights
+	// map to.
+	Graph Graph
+	// Clients gives the client of each account and region.
 	Clients Clients
 	// Interval is the time between refreshes; 0 means DefaultInterval.
 	Interval time.Duration

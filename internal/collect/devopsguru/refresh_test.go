@@ -348,3 +348,34 @@ func TestRefreshNoClient(t *testing.T) {
 		t.Errorf("stats %+v (scopes -want +got:\n%s)", st, d)
 	}
 }
+
+// Run refreshes at once and every Interval, and returns when ctx is
+// cancelled.
+func TestRun(t *testing.T) {
+	srv := awstest.NewDevOpsGuru(t)
+	now := t0
+	r := newTestRefresher(testGraph(t), srv, &now)
+	r.Interval = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(srv.Requests("ListInsights")) < 2*5 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after ctx was cancelled")
+	}
+	if n := len(srv.Requests("ListInsights")); n < 2*5 {
+		t.Errorf("%d ListInsights calls, want two refreshes' (10) at least", n)
+	}
+	if got := len(r.Insights(Filter{})); got != 4 {
+		t.Errorf("%d insights after Run", got)
+	}
+}
