@@ -21,7 +21,7 @@ func TestExportStackState(t *testing.T) {
 			w.Write([]byte(lines))
 			return
 		}
-		if r.URL.Path == "/api/export" {
+		if r.URL.Path == "/api/export" { // any ?at= gets a line of an unknown kind
 			w.Write([]byte(`{"kind":"widget"}` + "\n"))
 			return
 		}
