@@ -28,6 +28,8 @@ func defaults() Config {
 		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
 		Health:  Health{Enabled: true, Interval: time.Minute},
 		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		// The stackstate section is off without a url.
+		StackState: StackState{Interval: 5 * time.Minute, Timeout: 30 * time.Second, Compress: true},
 	}
 }
 

@@ -50,6 +50,7 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	StackState rawStackState `yaml:"stackstate"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -161,6 +162,8 @@ func defaultConfig() rawConfig {
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
 		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		// The stackstate section's defaults are in stackstate.go.
+		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
 	}
 }
 
@@ -189,6 +192,7 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		StackState:                 r.StackState.stackState(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
