@@ -24,6 +24,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/export/stackstate"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
@@ -75,6 +76,9 @@ type StatusDoc struct {
 	Health *alarms.Stats `json:"health,omitempty"`
 	// Logs are what the CloudWatch Logs tail read per account and region.
 	Logs []logs.TailStatus `json:"logs"`
+	// StackState is what the push of the map to StackState did; nil when
+	// stackstate.url is not set.
+	StackState *stackstate.Status `json:"stackstate,omitempty"`
 	// DevOpsGuru is what the last refresh of DevOps Guru insights did per
 	// account and region; nil when devopsguru.enabled is false.
 	DevOpsGuru *devopsguru.Stats `json:"devopsguru,omitempty"`
@@ -175,6 +179,14 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
 		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, insights: insights, met: met, mapped: make(chan struct{})}
+	sts, err := newStackStatePusher(cfg, g, log, o.Version)
+	if err != nil {
+		return err
+	}
+	if sts != nil {
+		sch.stackstate = sts
+		met.WatchStackState(sts.Status)
+	}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -276,6 +288,18 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 			return flows.Run(ctx)
 		})
 	}
+	if sts != nil {
+		// A snapshot of a map without a full scan would delete from
+		// StackState what was not seen yet: the push waits for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return sts.Run(ctx)
+		})
+	}
 	if retention := cfg.Storage.HistoryRetention; retention > 0 {
 		every := o.PruneInterval
 		if every <= 0 {
@@ -307,6 +331,9 @@ type scheduler struct {
 	health *alarms.Refresher
 	logs   *logs.Tail
 	met    *selfmetrics.Metrics
+	// stackstate is triggered after each scan; nil when stackstate.url
+	// is not set.
+	stackstate *stackstate.Pusher
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -360,6 +387,9 @@ func (s *scheduler) Run(ctx context.Context) error {
 		s.setMapped()
 		if s.health != nil {
 			s.health.Trigger()
+		}
+		if s.stackstate != nil {
+			s.stackstate.Trigger()
 		}
 	}
 }
@@ -453,6 +483,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.Logs = []logs.TailStatus{}
 	if s.logs != nil {
 		doc.Logs = s.logs.Statuses()
+	}
+	if s.stackstate != nil {
+		st := s.stackstate.Status()
+		doc.StackState = &st
 	}
 	if s.insights != nil {
 		is := s.insights.Stats()

@@ -56,6 +56,9 @@ type Config struct {
 	Health Health
 	// Logs configures CloudWatch Logs of components (the logs section).
 	Logs Logs
+	// StackState configures the push of the map to a StackState receiver
+	// (the stackstate section).
+	StackState StackState
 	// DevOpsGuru configures DevOps Guru insights (the devopsguru section).
 	DevOpsGuru DevOpsGuru
 }
@@ -264,7 +267,7 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID)
+		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID, raw.StackState.APIKey)
 		return nil, join(problems)
 	}
 	return raw.config(), nil

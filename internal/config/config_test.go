@@ -24,10 +24,12 @@ func defaults() Config {
 		Log:             Log{Level: slog.LevelInfo, Format: "text"},
 		FlowLogs: FlowLogs{Enabled: true, PublicTraffic: "keep", RawRetention: 7 * 24 * time.Hour,
 			RollupRetention: 30 * 24 * time.Hour, RelationWindow: time.Hour, PollInterval: time.Minute},
-		Traces:     Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
-		Metrics:    Metrics{Enabled: true, Interval: 5 * time.Minute},
-		Health:     Health{Enabled: true, Interval: time.Minute},
-		Logs:       Logs{Enabled: true, PollInterval: time.Minute},
+		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
+		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
+		Health:  Health{Enabled: true, Interval: time.Minute},
+		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		// The stackstate section is off without a url.
+		StackState: StackState{Interval: 5 * time.Minute, Timeout: 30 * time.Second, Compress: true},
 		DevOpsGuru: DevOpsGuru{Interval: 15 * time.Minute, Lookback: 7 * 24 * time.Hour},
 	}
 }

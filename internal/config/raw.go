@@ -50,6 +50,7 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	StackState rawStackState `yaml:"stackstate"`
 	DevOpsGuru rawDevOpsGuru `yaml:"devopsguru"`
 }
 
@@ -158,10 +159,12 @@ func defaultConfig() rawConfig {
 		Log:        rawLog{Level: defaultLogLevel, Format: defaultLogFormat},
 		FlowLogs: rawFlowLogs{PublicTraffic: defaultPublicTraffic, RawRetention: defaultRawRetention,
 			RollupRetention: defaultRollupRetention, RelationWindow: defaultRelationWindow, PollInterval: defaultFlowPollInterval},
-		Traces:     rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
-		Metrics:    rawMetrics{Interval: defaultMetricsInterval},
-		Health:     rawHealth{Interval: defaultHealthInterval},
-		Logs:       rawLogs{PollInterval: defaultLogsPollInterval},
+		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
+		Metrics: rawMetrics{Interval: defaultMetricsInterval},
+		Health:  rawHealth{Interval: defaultHealthInterval},
+		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		// The stackstate section's defaults are in stackstate.go.
+		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
 		DevOpsGuru: rawDevOpsGuru{Interval: defaultDevOpsGuruInterval, Lookback: defaultDevOpsGuruLookback},
 	}
 }
@@ -191,6 +194,7 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		StackState:                 r.StackState.stackState(),
 		DevOpsGuru:                 r.DevOpsGuru.devOpsGuru(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
