@@ -56,6 +56,9 @@ type Config struct {
 	Health Health
 	// Logs configures CloudWatch Logs of components (the logs section).
 	Logs Logs
+	// OTLP configures the export of metrics and logs over OTLP/HTTP (the
+	// otlp section).
+	OTLP OTLP
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -262,7 +265,7 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID)
+		scrub(problems, append(raw.OTLP.secrets(), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID)...)
 		return nil, join(problems)
 	}
 	return raw.config(), nil

@@ -28,6 +28,7 @@ func defaults() Config {
 		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
 		Health:  Health{Enabled: true, Interval: time.Minute},
 		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		OTLP:    OTLP{Gzip: true, Timeout: 10 * time.Second, QueueSize: 10000, BatchSize: 1000},
 	}
 }
 

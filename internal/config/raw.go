@@ -50,6 +50,7 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	OTLP       rawOTLP       `yaml:"otlp"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -161,6 +162,7 @@ func defaultConfig() rawConfig {
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
 		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		OTLP:    defaultOTLP(),
 	}
 }
 
@@ -189,6 +191,7 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		OTLP:                       r.OTLP.otlp(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,

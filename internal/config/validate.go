@@ -62,6 +62,7 @@ func (r *rawConfig) Validate() error {
 		prefix("metrics", r.Metrics.validate(func(t string) bool { return metrics.SetFor(t) != nil })),
 		prefix("health", r.Health.Validate()),
 		prefix("logs", r.Logs.Validate()),
+		prefix("otlp", r.OTLP.Validate()),
 	)
 	return errors.Join(errs...)
 }
