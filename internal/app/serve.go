@@ -23,6 +23,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/export/otlp"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
@@ -74,6 +75,8 @@ type StatusDoc struct {
 	Health *alarms.Stats `json:"health,omitempty"`
 	// Logs are what the CloudWatch Logs tail read per account and region.
 	Logs []logs.TailStatus `json:"logs"`
+	// OTLP is what the OTLP export sent per signal; empty when it is off.
+	OTLP []otlp.Status `json:"otlp"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -166,10 +169,12 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
+	exporter := newOTLPExporter(cfg, g, o.Version, log, met, refresher, logTail)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{}),
+		otlp: exporter}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -234,6 +239,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
 	}
+	if exporter != nil {
+		eg.Go(func() error { return exporter.Run(ctx) })
+	}
 	if logTail != nil {
 		// The tail reads the groups of the map's components: it waits for one.
 		eg.Go(func() error {
@@ -288,6 +296,8 @@ type scheduler struct {
 	health *alarms.Refresher
 	logs   *logs.Tail
 	met    *selfmetrics.Metrics
+	// otlp is the OTLP export; nil when it is off.
+	otlp *otlp.Exporter
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -431,6 +441,10 @@ func (s *scheduler) status(context.Context) any {
 	doc.Logs = []logs.TailStatus{}
 	if s.logs != nil {
 		doc.Logs = s.logs.Statuses()
+	}
+	doc.OTLP = []otlp.Status{}
+	if s.otlp != nil {
+		doc.OTLP = s.otlp.Statuses()
 	}
 	return doc
 }
