@@ -38,6 +38,8 @@ type pipe struct {
 	failing, dropping bool
 }
 
+// newPipe returns the pipe of a signal posting to u, its queue bounded
+// to maxItems and maxBytes, its requests made by build.
 func newPipe(signal, u string, maxItems, maxBytes int, build func([]item) proto.Message) *pipe {
 	return &pipe{signal: signal, url: u, shown: shownURL(u), build: build, wake: make(chan struct{}, 1),
 		q: queue{maxItems: maxItems, maxBytes: maxBytes}, st: Status{Signal: signal, URL: shownURL(u)}}
@@ -271,6 +273,7 @@ func (e *Exporter) post(ctx context.Context, p *pipe, body []byte) result {
 	if err != nil {
 		return result{err: e.scrub(fmt.Sprintf("make request to %s: %v", p.shown, err))}
 	}
+	req.Header.Set("User-Agent", strings.TrimSuffix("skymap/"+e.opts.Version, "/")) // the configured headers may replace it
 	for k, v := range e.opts.Headers {
 		req.Header.Set(k, v)
 	}
@@ -278,7 +281,6 @@ func (e *Exporter) post(ctx context.Context, p *pipe, body []byte) result {
 	if e.opts.Gzip {
 		req.Header.Set("Content-Encoding", "gzip")
 	}
-	req.Header.Set("User-Agent", strings.TrimSuffix("skymap/"+e.opts.Version, "/"))
 	resp, err := e.client.Do(req)
 	if err != nil {
 		// A url.Error quotes the URL with its query: say the cause only.
