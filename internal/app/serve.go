@@ -23,6 +23,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/export/otlp"
 	"github.com/skymap/skymap/internal/export/stackstate"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
@@ -78,6 +79,8 @@ type StatusDoc struct {
 	// StackState is what the push of the map to StackState did; nil when
 	// stackstate.url is not set.
 	StackState *stackstate.Status `json:"stackstate,omitempty"`
+	// OTLP is what the OTLP export sent per signal; empty when it is off.
+	OTLP []otlp.Status `json:"otlp"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -170,10 +173,12 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
+	exporter := newOTLPExporter(cfg, g, o.Version, log, met, refresher, logTail)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{}),
+		otlp: exporter}
 	sts, err := newStackStatePusher(cfg, g, log, o.Version)
 	if err != nil {
 		return err
@@ -246,6 +251,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
 	}
+	if exporter != nil {
+		eg.Go(func() error { return exporter.Run(ctx) })
+	}
 	if logTail != nil {
 		// The tail reads the groups of the map's components: it waits for one.
 		eg.Go(func() error {
@@ -315,6 +323,8 @@ type scheduler struct {
 	// stackstate is triggered after each scan; nil when stackstate.url
 	// is not set.
 	stackstate *stackstate.Pusher
+	// otlp is the OTLP export; nil when it is off.
+	otlp *otlp.Exporter
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -465,6 +475,10 @@ func (s *scheduler) status(context.Context) any {
 	if s.stackstate != nil {
 		st := s.stackstate.Status()
 		doc.StackState = &st
+	}
+	doc.OTLP = []otlp.Status{}
+	if s.otlp != nil {
+		doc.OTLP = s.otlp.Statuses()
 	}
 	return doc
 }

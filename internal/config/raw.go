@@ -51,6 +51,7 @@ type rawConfig struct {
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
 	StackState rawStackState `yaml:"stackstate"`
+	OTLP       rawOTLP       `yaml:"otlp"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -164,6 +165,7 @@ func defaultConfig() rawConfig {
 		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
 		// The stackstate section's defaults are in stackstate.go.
 		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
+		OTLP:       defaultOTLP(),
 	}
 }
 
@@ -193,6 +195,7 @@ func (r *rawConfig) config() *Config {
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
 		StackState:                 r.StackState.stackState(),
+		OTLP:                       r.OTLP.otlp(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
