@@ -24,6 +24,7 @@ import (
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/export/otlp"
 	"github.com/skymap/skymap/internal/export/stackstate"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
@@ -79,6 +80,8 @@ type StatusDoc struct {
 	// StackState is what the push of the map to StackState did; nil when
 	// stackstate.url is not set.
 	StackState *stackstate.Status `json:"stackstate,omitempty"`
+	// OTLP is what the OTLP export sent per signal; empty when it is off.
+	OTLP []otlp.Status `json:"otlp"`
 	// DevOpsGuru is what the last refresh of DevOps Guru insights did per
 	// account and region; nil when devopsguru.enabled is false.
 	DevOpsGuru *devopsguru.Stats `json:"devopsguru,omitempty"`
@@ -175,10 +178,12 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
 	insights := newInsightRefresher(cfg, prov, g, now, log)
+	exporter := newOTLPExporter(cfg, g, o.Version, log, met, refresher, logTail)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, insights: insights, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, insights: insights, met: met, mapped: make(chan struct{}),
+		otlp: exporter}
 	sts, err := newStackStatePusher(cfg, g, log, o.Version)
 	if err != nil {
 		return err
@@ -253,6 +258,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
+	}
+	if exporter != nil {
+		eg.Go(func() error { return exporter.Run(ctx) })
 	}
 	if insights != nil {
 		// Insights are read where the map's components are: wait for one.
@@ -334,6 +342,8 @@ type scheduler struct {
 	// stackstate is triggered after each scan; nil when stackstate.url
 	// is not set.
 	stackstate *stackstate.Pusher
+	// otlp is the OTLP export; nil when it is off.
+	otlp *otlp.Exporter
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
@@ -487,6 +497,10 @@ func (s *scheduler) status(context.Context) any {
 	if s.stackstate != nil {
 		st := s.stackstate.Status()
 		doc.StackState = &st
+	}
+	doc.OTLP = []otlp.Status{}
+	if s.otlp != nil {
+		doc.OTLP = s.otlp.Statuses()
 	}
 	if s.insights != nil {
 		is := s.insights.Stats()

@@ -59,6 +59,9 @@ type Config struct {
 	// StackState configures the push of the map to a StackState receiver
 	// (the stackstate section).
 	StackState StackState
+	// OTLP configures the export of metrics and logs over OTLP/HTTP (the
+	// otlp section).
+	OTLP OTLP
 	// DevOpsGuru configures DevOps Guru insights (the devopsguru section).
 	DevOpsGuru DevOpsGuru
 }
@@ -267,7 +270,8 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID, raw.StackState.APIKey)
+		scrub(problems, append(raw.OTLP.secrets(), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID,
+			raw.StackState.APIKey)...)
 		return nil, join(problems)
 	}
 	return raw.config(), nil

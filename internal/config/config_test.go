@@ -30,6 +30,7 @@ func defaults() Config {
 		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
 		// The stackstate section is off without a url.
 		StackState: StackState{Interval: 5 * time.Minute, Timeout: 30 * time.Second, Compress: true},
+		OTLP:       OTLP{Gzip: true, Timeout: 10 * time.Second, QueueSize: 10000, BatchSize: 1000},
 		DevOpsGuru: DevOpsGuru{Interval: 15 * time.Minute, Lookback: 7 * 24 * time.Hour},
 	}
 }

@@ -51,6 +51,7 @@ type rawConfig struct {
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
 	StackState rawStackState `yaml:"stackstate"`
+	OTLP       rawOTLP       `yaml:"otlp"`
 	DevOpsGuru rawDevOpsGuru `yaml:"devopsguru"`
 }
 
@@ -165,6 +166,7 @@ func defaultConfig() rawConfig {
 		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
 		// The stackstate section's defaults are in stackstate.go.
 		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
+		OTLP:       defaultOTLP(),
 		DevOpsGuru: rawDevOpsGuru{Interval: defaultDevOpsGuruInterval, Lookback: defaultDevOpsGuruLookback},
 	}
 }
@@ -195,6 +197,7 @@ func (r *rawConfig) config() *Config {
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
 		StackState:                 r.StackState.stackState(),
+		OTLP:                       r.OTLP.otlp(),
 		DevOpsGuru:                 r.DevOpsGuru.devOpsGuru(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,

@@ -63,6 +63,7 @@ func (r *rawConfig) Validate() error {
 		prefix("health", r.Health.Validate()),
 		prefix("logs", r.Logs.Validate()),
 		prefix("stackstate", r.StackState.Validate()),
+		prefix("otlp", r.OTLP.Validate()),
 		prefix("devopsguru", r.DevOpsGuru.Validate()),
 	)
 	return errors.Join(errs...)

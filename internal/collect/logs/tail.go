@@ -54,6 +54,13 @@ type Tail struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnEvents, when set, is given the new events of a group for each of
+	// its components, once per read that found some: never an event
+	// given before, also across restarts (the cursor is persisted before
+	// it is called, so an event is given at most once). It runs in the
+	// poll, for different accounts and regions at once, and must return
+	// quickly and not modify events; nil gives nothing.
+	OnEvents func(component string, events []Event)
 
 	mu      sync.Mutex
 	readAt  map[string]int // cursor key -> poll it was last read in
@@ -234,6 +241,9 @@ func (t *Tail) Poll(ctx context.Context) {
 				j.st.Events += int64(len(fresh))
 				for _, c := range j.components {
 					t.keep(c, fresh)
+					if t.OnEvents != nil && len(fresh) > 0 {
+						t.OnEvents(c, fresh)
+					}
 				}
 			}
 		}()
