@@ -27,7 +27,14 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-go run ./internal/awstest/seed --endpoint "$AWS_ENDPOINT_URL"
+go build -o "$DEMO_DIR/seed" ./internal/awstest/seed
+"$DEMO_DIR/seed" --endpoint "$AWS_ENDPOINT_URL"
+
+# The sample applications' spans, as their OpenTelemetry SDKs would send
+# them, once skymap answers and every 5 minutes.
+"$DEMO_DIR/seed" --endpoint "$AWS_ENDPOINT_URL" --traces "http://$LISTEN/v1/traces" --every 5m >"$DEMO_DIR/traces.log" 2>&1 &
+TRACES_PID=$!
+trap 'kill $MOTO_PID $TRACES_PID 2>/dev/null || true' EXIT INT TERM
 
 rm -rf "$DEMO_DIR/data"
 echo "skymap serve: http://$LISTEN/api/components (Ctrl-C to stop)"

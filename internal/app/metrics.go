@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/metrics"
@@ -14,16 +16,23 @@ import (
 // newMetricsFetcher returns the Fetcher of serve's CloudWatch metrics: the
 // clients are those of the monitored accounts (their assumed roles,
 // limits and call records, so that a denied cloudwatch:GetMetricData
-// shows in the integration status like any other call).
+// shows in the integration status like any other call). Its Catalog
+// leaves out the metrics CloudWatch does not list.
 func newMetricsFetcher(cfg *config.Config, prov *awsconn.Provider) *metrics.Fetcher {
 	account := monitoredAccounts(cfg, prov)
-	return &metrics.Fetcher{Client: func(ctx context.Context, id, region string) (metrics.API, error) {
+	client := func(ctx context.Context, id, region string) (*cloudwatch.Client, error) {
 		acct, err := account(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		return metrics.NewClient(acct.Config(region)), nil
-	}}
+	}
+	return &metrics.Fetcher{
+		Client: func(ctx context.Context, id, region string) (metrics.API, error) { return client(ctx, id, region) },
+		Catalog: &metrics.Catalog{Client: func(ctx context.Context, id, region string) (metrics.ListAPI, error) {
+			return client(ctx, id, region)
+		}},
+	}
 }
 
 // monitoredAccounts returns a function giving the access to a monitored

@@ -85,6 +85,11 @@ func TestServeMetrics(t *testing.T) {
 	if len(list.Series) != len(metrics.SetFor("aws.ec2.instance").Metrics) {
 		t.Errorf("%d series, want the whole default set", len(list.Series))
 	}
+	// The metrics moto lists none of for the instance are answered
+	// without being asked for.
+	if s := series(t, list, "NetworkIn"); !s.Unlisted || len(s.Values) != 0 {
+		t.Errorf("NetworkIn of %s, never put: %+v", instance, s)
+	}
 	getJSON(t, base+url.PathEscape(function)+"/metrics?period=300&from="+now.Add(-time.Hour).Format(time.RFC3339), &list)
 	inv := series(t, list, "Invocations")
 	if list.Period != 300 || len(inv.Values) != 1 || inv.Values[0] != 12 || inv.Stat != "Sum" {
@@ -115,8 +120,10 @@ func TestServeMetrics(t *testing.T) {
 
 	var st StatusDoc
 	getJSON(t, "http://"+addr+"/api/status", &st)
-	// The two API fetches, beside the periodic ones.
-	if n := int64(len(metrics.SetFor("aws.ec2.instance").Metrics) + len(metrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics < n ||
+	// The two API fetches, beside the periodic ones: what was asked and
+	// what the catalog left out.
+	if n := int64(len(metrics.SetFor("aws.ec2.instance").Metrics) + len(metrics.SetFor("aws.lambda.function").Metrics)); st.Metrics.Metrics+st.Metrics.Skipped < n ||
+		st.Metrics.Skipped < n-2 || st.Metrics.CatalogStats.Calls < 2 ||
 		st.Metrics.Calls < 3 || st.Metrics.CostUSD != float64(st.Metrics.Metrics)*metrics.CostPerMetric {
 		t.Errorf("status metrics %+v", st.Metrics)
 	}

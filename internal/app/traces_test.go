@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,11 @@ func TestServeTraces(t *testing.T) {
 	}
 	if figures.Stats.Spans != 4 || figures.Stats.Mapped != 3 {
 		t.Errorf("stats %+v, want 4 spans, 3 calls mapped", figures.Stats)
+	}
+	// The relations of one component only.
+	getJSON(t, "http://"+addr+"/api/traces/relations?component="+url.QueryEscape(queue), &figures)
+	if len(figures.Relations) != 1 || figures.Relations[0].Target != queue || figures.Relations[0].Calls != 2 {
+		t.Errorf("relations of the queue %+v, want the worker's 2 calls", figures.Relations)
 	}
 
 	// A malformed export is refused with its reason, and changes nothing.

@@ -136,6 +136,7 @@ var iamPrefixes = map[string]string{
 	"Cognito Identity":            "cognito-identity",
 	"Cognito Identity Provider":   "cognito-idp",
 	"Config Service":              "config",
+	"DevOps Guru":                 "devops-guru",
 	"DocDB":                       "rds",
 	"DynamoDB Streams":            "dynamodb",
 	"EC2":                         "ec2",

@@ -56,6 +56,14 @@ type Config struct {
 	Health Health
 	// Logs configures CloudWatch Logs of components (the logs section).
 	Logs Logs
+	// StackState configures the push of the map to a StackState receiver
+	// (the stackstate section).
+	StackState StackState
+	// OTLP configures the export of metrics and logs over OTLP/HTTP (the
+	// otlp section).
+	OTLP OTLP
+	// DevOpsGuru configures DevOps Guru insights (the devopsguru section).
+	DevOpsGuru DevOpsGuru
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -269,7 +277,8 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID)
+		scrub(problems, append(raw.OTLP.secrets(), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID,
+			raw.StackState.APIKey)...)
 		return nil, join(problems)
 	}
 	return raw.config(), nil

@@ -51,6 +51,9 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	StackState rawStackState `yaml:"stackstate"`
+	OTLP       rawOTLP       `yaml:"otlp"`
+	DevOpsGuru rawDevOpsGuru `yaml:"devopsguru"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -164,6 +167,10 @@ func defaultConfig() rawConfig {
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
 		Logs:    rawLogs{PollInterval: defaultLogsPollInterval, S3Lookback: defaultLogsS3Lookback},
+		// The stackstate section's defaults are in stackstate.go.
+		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
+		OTLP:       defaultOTLP(),
+		DevOpsGuru: rawDevOpsGuru{Interval: defaultDevOpsGuruInterval, Lookback: defaultDevOpsGuruLookback},
 	}
 }
 
@@ -192,6 +199,9 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		StackState:                 r.StackState.stackState(),
+		OTLP:                       r.OTLP.otlp(),
+		DevOpsGuru:                 r.DevOpsGuru.devOpsGuru(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,

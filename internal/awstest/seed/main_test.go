@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/skymap/skymap/internal/awstest"
@@ -25,6 +28,24 @@ func TestRun(t *testing.T) {
 	}
 	if err := run(ctx, []string{"--endpoint", m.URL, "--reset"}, &out); err != nil {
 		t.Errorf("seed with --reset: %v", err)
+	}
+
+	// --traces: the spans reach an OTLP/HTTP receiver, gzip protobuf.
+	var posts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" &&
+			r.Header.Get("Content-Encoding") == "gzip" {
+			posts.Add(1)
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer srv.Close()
+	out.Reset()
+	if err := run(ctx, []string{"--endpoint", m.URL, "--traces", srv.URL + "/v1/traces"}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if posts.Load() != 3 || !strings.HasPrefix(out.String(), "sent the sample estate's spans") {
+		t.Errorf("%d exports received (want one per application: 3); printed %q", posts.Load(), out.String())
 	}
 }
 

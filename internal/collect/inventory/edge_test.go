@@ -18,6 +18,8 @@ import (
 	"github.com/skymap/skymap/internal/partition"
 )
 
+// The table maps a CloudFormation type and physical id to the inventory's
+// identifier, for stacks and, through ResourceRef, DevOps Guru.
 func TestStackResourceID(t *testing.T) {
 	cn, _ := partition.ByID("aws-cn")
 	tg := Target{Account: "123456789012", Partition: cn, Region: "cn-north-1"}
@@ -38,6 +40,9 @@ func TestStackResourceID(t *testing.T) {
 	for _, tt := range tests {
 		if got := tg.stackResourceID(tt.typ, tt.physical); got != tt.want {
 			t.Errorf("stackResourceID(%s, %q) = %q, want %q", tt.typ, tt.physical, got, tt.want)
+		}
+		if got := ResourceRef(cn, tg.Account, tg.Region, tt.typ, tt.physical); got != tt.want {
+			t.Errorf("ResourceRef(%s, %q) = %q, want %q", tt.typ, tt.physical, got, tt.want)
 		}
 	}
 }

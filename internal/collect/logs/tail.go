@@ -44,11 +44,26 @@ type Tail struct {
 	// events ingested late; events already read are known by id. 0 means
 	// 2 minutes.
 	Overlap time.Duration
+	// CallsPerPoll bounds the FilterLogEvents calls of one poll per
+	// account and region; 0 means 150, half of what CloudWatch Logs
+	// allows a minute (5 a second): the groups left are read first next
+	// poll.
+	CallsPerPoll int
+	// Regions bounds the accounts and regions read at once; 0 means 8.
+	Regions int
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnEvents, when set, is given the new events of a group for each of
+	// its components, once per read that found some: never an event
+	// given before, also across restarts (the cursor is persisted before
+	// it is called, so an event is given at most once). It runs in the
+	// poll, for different accounts and regions at once, and must return
+	// quickly and not modify events; nil gives nothing.
+	OnEvents func(component string, events []Event)
 
 	mu      sync.Mutex
+	readAt  map[string]int // cursor key -> poll it was last read in
 	recent  map[string][]Event
 	status  map[string]*TailStatus // by account/region
 	polls   int
@@ -57,11 +72,14 @@ type Tail struct {
 
 // TailStatus counts what a Tail did in an account and region.
 type TailStatus struct {
-	Account  string    `json:"account"`
-	Region   string    `json:"region"`
-	Groups   int       `json:"groups"`
-	Missing  int       `json:"missing_groups"`
-	Events   int64     `json:"events_read"`
+	Account string `json:"account"`
+	Region  string `json:"region"`
+	Groups  int    `json:"groups"`
+	Missing int    `json:"missing_groups"`
+	Events  int64  `json:"events_read"`
+	// Deferred are the groups the last poll left to the next one, its
+	// call budget spent.
+	Deferred int       `json:"deferred_groups"`
 	Errors   int64     `json:"errors"`
 	LastPoll time.Time `json:"last_poll"`
 	// LastError is the last group that could not be read and why.
@@ -99,10 +117,11 @@ func every(ctx context.Context, interval time.Duration, poll func(context.Contex
 	}
 }
 
-// Poll reads every group of the targets once: a group of several
-// components (a configured mapping beside the table's) is read once and
-// its events kept for each. What went wrong is in the statuses; a group
-// that failed keeps its cursor and is read again next poll.
+// Poll reads every group of the targets once, within the call budget of
+// its account and region: a group of several components (a configured
+// mapping beside the table's) is read once and its events kept for each.
+// What went wrong is in the statuses; a group that failed keeps its
+// cursor and is read again next poll.
 func (t *Tail) Poll(ctx context.Context) {
 	t.mu.Lock()
 	t.polls++
@@ -157,38 +176,85 @@ func (t *Tail) Poll(ctx context.Context) {
 			}
 		}
 	}
+	// Each account and region is read on its own (its own rate limit),
+	// a few at a time; within one, the groups read longest ago come first
+	// and the calls stop at the budget, so that the tail leaves room for
+	// the API's reads and for the account's other callers, and the groups
+	// left are read first next poll.
+	byRegion := map[*TailStatus][]string{}
+	var regions []*TailStatus
 	for _, key := range order {
-		if ctx.Err() != nil {
-			return
+		st := jobs[key].st
+		if byRegion[st] == nil {
+			regions = append(regions, st)
 		}
-		j := jobs[key]
-		j.st.Groups++
-		t.mu.Lock()
-		skip := t.missing[key] > poll
-		t.mu.Unlock()
-		if skip {
-			j.st.Missing++
-			continue
-		}
-		fresh, err := t.read(ctx, j.api, key, j.name, now)
-		var nf *types.ResourceNotFoundException
-		switch {
-		case errors.As(err, &nf):
-			j.st.Missing++
-			t.mu.Lock()
-			if t.missing == nil {
-				t.missing = map[string]int{}
-			}
-			t.missing[key] = poll + missingEvery
-			t.mu.Unlock()
-		case err != nil && ctx.Err() == nil:
-			t.fail(j.st, fmt.Sprintf("logs:FilterLogEvents on log group %s in %s/%s: %v", j.name, j.st.Account, j.st.Region, err))
-		}
-		j.st.Events += int64(len(fresh))
-		for _, c := range j.components {
-			t.keep(c, fresh)
-		}
+		byRegion[st] = append(byRegion[st], key)
 	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, cmp.Or(t.Regions, 8))
+	for _, st := range regions {
+		keys := byRegion[st]
+		t.mu.Lock()
+		slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(t.readAt[a], t.readAt[b]) })
+		t.mu.Unlock()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				return
+			}
+			budget := cmp.Or(t.CallsPerPoll, 150)
+			for _, key := range keys {
+				if ctx.Err() != nil {
+					return
+				}
+				j := jobs[key]
+				j.st.Groups++
+				t.mu.Lock()
+				skip := t.missing[key] > poll
+				t.mu.Unlock()
+				if skip {
+					j.st.Missing++
+					continue
+				}
+				if budget <= 0 {
+					j.st.Deferred++
+					continue
+				}
+				fresh, err := t.read(ctx, j.api, key, j.name, now, &budget)
+				t.mu.Lock()
+				if t.readAt == nil {
+					t.readAt = map[string]int{}
+				}
+				t.readAt[key] = poll
+				t.mu.Unlock()
+				var nf *types.ResourceNotFoundException
+				switch {
+				case errors.As(err, &nf):
+					j.st.Missing++
+					t.mu.Lock()
+					if t.missing == nil {
+						t.missing = map[string]int{}
+					}
+					t.missing[key] = poll + missingEvery
+					t.mu.Unlock()
+				case err != nil && ctx.Err() == nil:
+					t.fail(j.st, fmt.Sprintf("logs:FilterLogEvents on log group %s in %s/%s: %v", j.name, j.st.Account, j.st.Region, err))
+				}
+				j.st.Events += int64(len(fresh))
+				for _, c := range j.components {
+					t.keep(c, fresh)
+					if t.OnEvents != nil && len(fresh) > 0 {
+						t.OnEvents(c, fresh)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.status == nil {
@@ -214,8 +280,10 @@ func (t *Tail) fail(st *TailStatus, msg string) {
 	t.logger().Debug("log group not read", "account", st.Account, "region", st.Region, "err", msg)
 }
 
-// read reads one group from its cursor and returns its new events.
-func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Time) ([]Event, error) {
+// read reads one group from its cursor and returns its new events; each
+// FilterLogEvents call takes one from budget, and the group's next pages
+// wait for the next poll when it runs out.
+func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Time, budget *int) ([]Event, error) {
 	cur, err := t.load(ctx, key)
 	if err != nil {
 		return nil, err
@@ -228,8 +296,9 @@ func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Tim
 	maxEvents := cmp.Or(t.MaxPerPoll, 1000)
 	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(name), StartTime: aws.Int64(from.UnixMilli()), EndTime: aws.Int64(now.UnixMilli())}
 	var fresh []Event
-	for page := 0; page < maxPages && len(fresh) < maxEvents; page++ {
+	for page := 0; page < maxPages && len(fresh) < maxEvents && *budget > 0; page++ {
 		in.Limit = aws.Int32(int32(min(MaxLimit, maxEvents-len(fresh)+len(cur.Seen))))
+		*budget--
 		out, err := api.FilterLogEvents(ctx, in)
 		if err != nil {
 			return nil, err

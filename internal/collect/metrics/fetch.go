@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -10,8 +11,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/smithy-go"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -23,7 +26,7 @@ type API interface {
 
 // IAMActions are the IAM actions fetching metrics needs in a monitored
 // account.
-var IAMActions = []string{"cloudwatch:GetMetricData"}
+var IAMActions = []string{"cloudwatch:GetMetricData", "cloudwatch:ListMetrics"}
 
 // MaxQueriesPerCall is GetMetricData's limit of metric queries per call.
 const MaxQueriesPerCall = 500
@@ -42,28 +45,41 @@ type Fetcher struct {
 	// PerRegion bounds the calls in flight per account and region; 0
 	// means 2.
 	PerRegion int
+	// Catalog, when set, leaves out the queries of metrics CloudWatch does
+	// not list for their component: they are answered Unlisted, without
+	// being asked for or paid.
+	Catalog *Catalog
 
 	mu   sync.Mutex
 	sems map[string]chan struct{}
 
-	calls, metrics, datapoints, failed atomic.Int64
+	calls, metrics, datapoints, failed, splits atomic.Int64
 }
 
 // Stats count what a Fetcher asked of CloudWatch.
 type Stats struct {
-	Calls      int64   `json:"get_metric_data_calls"`
-	Metrics    int64   `json:"metrics_requested"`
-	Datapoints int64   `json:"datapoints"`
-	Failed     int64   `json:"failed_calls"`
-	CostUSD    float64 `json:"estimated_cost_usd"`
+	Calls      int64 `json:"get_metric_data_calls"`
+	Metrics    int64 `json:"metrics_requested"`
+	Datapoints int64 `json:"datapoints"`
+	Failed     int64 `json:"failed_calls"`
+	// Splits are the failed calls asked again in halves to find the
+	// query at fault.
+	Splits  int64   `json:"split_calls"`
+	CostUSD float64 `json:"estimated_cost_usd"`
+	// CatalogStats are the Catalog's counts, zero without one.
+	CatalogStats
 }
 
 // Stats returns the counts since the Fetcher was made, with the cost they
 // are estimated to have had.
 func (f *Fetcher) Stats() Stats {
 	m := f.metrics.Load()
-	return Stats{Calls: f.calls.Load(), Metrics: m, Datapoints: f.datapoints.Load(), Failed: f.failed.Load(),
+	s := Stats{Calls: f.calls.Load(), Metrics: m, Datapoints: f.datapoints.Load(), Failed: f.failed.Load(), Splits: f.splits.Load(),
 		CostUSD: float64(m) * CostPerMetric}
+	if f.Catalog != nil {
+		s.CatalogStats = f.Catalog.Stats()
+	}
+	return s
 }
 
 // Series is the answer to one query: its datapoints, oldest first, or the
@@ -77,14 +93,24 @@ type Series struct {
 	// (AccessDenied...), or CloudWatch answered a status other than
 	// Complete for it.
 	Error string `json:"error,omitempty"`
+	// Unlisted is true for a metric CloudWatch does not list for the
+	// component (no data in the last two weeks): it was not asked for.
+	Unlisted bool `json:"unlisted,omitempty"`
 }
 
 // Fetch asks for queries over [from, to) in steps of period seconds (at
 // least each query's MinPeriod) and returns one series per query, in
-// order. A call that fails marks its series with the error; Fetch itself
+// order (those the Catalog does not list marked Unlisted, not asked). A call that fails marks its series with the error; Fetch itself
 // fails only when ctx ends.
 func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time, period int32) ([]Series, error) {
 	out := make([]Series, len(queries))
+	var listed []bool
+	if f.Catalog != nil {
+		var err error
+		if listed, err = f.Catalog.Listed(ctx, queries); err != nil {
+			return nil, err
+		}
+	}
 	// Unique metrics per account and region, and where each query's
 	// answer goes.
 	type group struct {
@@ -98,6 +124,10 @@ func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time
 	for i := range queries {
 		q := &queries[i]
 		out[i] = Series{Query: *q, Period: max(period, q.MinPeriod)}
+		if listed != nil && !listed[i] {
+			out[i].Unlisted = true
+			continue
+		}
 		gk := [2]string{q.Account, q.Region}
 		g := groups[gk]
 		if g == nil {
@@ -120,7 +150,7 @@ func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time
 			chunk := g.uniq[start:min(start+MaxQueriesPerCall, len(g.uniq))]
 			keys := g.keys[start : start+len(chunk)]
 			eg.Go(func() error {
-				res, err := f.call(ctx, g.account, g.region, queries, chunk, out, from, to)
+				res, err := f.callSplit(ctx, g.account, g.region, queries, chunk, out, from, to, 0)
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -145,6 +175,95 @@ func (f *Fetcher) Fetch(ctx context.Context, queries []Query, from, to time.Time
 	return out, nil
 }
 
+// callSplit is call, but when a call of several queries fails in a way
+// one bad query can cause (a server error, an invalid parameter), it asks
+// again for parts of it, with one retry each, so that queries CloudWatch
+// cannot answer do not take the others' answers with them: first halves
+// of the metrics and statistics in the chunk, down to one (moto fails
+// every percentile over datapoints), then halves of that one's queries,
+// at most maxSplitDepth times; the queries of a part that still fails
+// carry the error. Errors that hold for every query (access denied,
+// throttling past the retries, a missing client) fail the chunk at once.
+// The answers are in chunk's order.
+func (f *Fetcher) callSplit(ctx context.Context, account, region string, queries []Query, chunk []int, series []Series,
+	from, to time.Time, depth int, optFns ...func(*cloudwatch.Options)) ([]answer, error) {
+	res, err := f.call(ctx, account, region, queries, chunk, series, from, to, optFns...)
+	if err == nil || ctx.Err() != nil || !queryFault(err) {
+		return res, err
+	}
+	var sigs []string
+	for _, i := range chunk {
+		if sig := signature(&queries[i]); !slices.Contains(sigs, sig) {
+			sigs = append(sigs, sig)
+		}
+	}
+	if len(chunk) == 1 || (len(sigs) == 1 && depth >= maxSplitDepth) {
+		res = make([]answer, len(chunk))
+		for j := range res {
+			res[j].err = err.Error()
+		}
+		return res, nil
+	}
+	// The positions in chunk of each part.
+	var parts [2][]int
+	for j, i := range chunk {
+		half := j >= len(chunk)/2
+		if len(sigs) > 1 {
+			half = slices.Index(sigs, signature(&queries[i])) >= len(sigs)/2
+		} else if j == 0 {
+			depth++
+		}
+		if half {
+			parts[1] = append(parts[1], j)
+		} else {
+			parts[0] = append(parts[0], j)
+		}
+	}
+	f.splits.Add(1)
+	once := func(o *cloudwatch.Options) { o.RetryMaxAttempts = 2 }
+	res = make([]answer, len(chunk))
+	for _, pos := range parts {
+		sub := make([]int, len(pos))
+		for k, j := range pos {
+			sub[k] = chunk[j]
+		}
+		got, err := f.callSplit(ctx, account, region, queries, sub, series, from, to, depth, once)
+		if err != nil {
+			return nil, err
+		}
+		for k, j := range pos {
+			res[j] = got[k]
+		}
+	}
+	return res, nil
+}
+
+// maxSplitDepth bounds the halvings of the queries of one metric and
+// statistic: a failing call of 500 is asked again in at most about 40
+// calls.
+const maxSplitDepth = 3
+
+// signature is a query's namespace, metric and statistic.
+func signature(q *Query) string { return q.Namespace + "|" + q.Name + "|" + q.Stat }
+
+// queryFault tells an error one query of a call may have caused: an HTTP
+// 5xx (moto answers 500 to a percentile statistic over datapoints) or a
+// parameter CloudWatch refused.
+func queryFault(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "InvalidParameterValue", "InvalidParameterCombination", "ValidationError", "MissingParameter":
+			return true
+		}
+	}
+	return false
+}
+
 // answer is the datapoints of one query of a call.
 type answer struct {
 	ts  []time.Time
@@ -155,7 +274,7 @@ type answer struct {
 // call asks for the queries chunk (indices in queries, at most 500, of
 // one account and region) in one GetMetricData call and its next pages.
 func (f *Fetcher) call(ctx context.Context, account, region string, queries []Query, chunk []int, series []Series,
-	from, to time.Time) ([]answer, error) {
+	from, to time.Time, optFns ...func(*cloudwatch.Options)) ([]answer, error) {
 	api, err := f.Client(ctx, account, region)
 	if err != nil {
 		return nil, err
@@ -184,7 +303,7 @@ func (f *Fetcher) call(ctx context.Context, account, region string, queries []Qu
 		if in.NextToken == nil {
 			f.metrics.Add(int64(len(chunk)))
 		}
-		outp, err := api.GetMetricData(ctx, in)
+		outp, err := api.GetMetricData(ctx, in, optFns...)
 		<-sem
 		if err != nil {
 			f.failed.Add(1)

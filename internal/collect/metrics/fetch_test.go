@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // fakeCW answers GetMetricData with one point per query whose value is
@@ -23,6 +27,9 @@ type fakeCW struct {
 	pageSize int
 	deny     bool
 	delay    time.Duration
+	// failName fails a whole call with an HTTP 500 when one of its
+	// queries asks for this metric, as moto does for a percentile.
+	failName string
 
 	calls, inFlight, maxInFlight atomic.Int64
 	mu                           sync.Mutex
@@ -45,6 +52,12 @@ func (f *fakeCW) GetMetricData(ctx context.Context, in *cloudwatch.GetMetricData
 	}
 	if f.deny {
 		return nil, &smithy.GenericAPIError{Code: "AccessDenied", Message: "not authorized to perform cloudwatch:GetMetricData"}
+	}
+	for _, q := range in.MetricDataQueries {
+		if f.failName != "" && aws.ToString(q.MetricStat.Metric.MetricName) == f.failName {
+			return nil, &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
+				Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: errors.New("deserialization failed")}}
+		}
 	}
 	start := 0
 	if in.NextToken != nil {
@@ -213,5 +226,44 @@ func TestPromName(t *testing.T) {
 	}
 	if got := PromLabel("tag_", "aws:cloudformation:stack-name"); got != "tag_aws_cloudformation_stack_name" {
 		t.Errorf("PromLabel = %s", got)
+	}
+}
+
+// A call failed by one query's server error is asked again in halves:
+// that query carries the error, every other one its answer.
+func TestFetchSplitsAroundAFaultyQuery(t *testing.T) {
+	fake := &fakeCW{failName: "StatusCheckFailed_System"}
+	f := &Fetcher{Client: func(context.Context, string, string) (API, error) { return fake, nil }}
+	qs := instanceQueries("111111111111", "eu-west-1", 100) // 12 instances' sets of 8 and 4 of the 13th's
+	from := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	series, err := f.Fetch(context.Background(), qs, from, from.Add(time.Hour), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, s := range series {
+		switch {
+		case s.Name == "StatusCheckFailed_System":
+			failed++
+			if s.Error == "" || !strings.Contains(s.Error, "500") || len(s.Values) != 0 {
+				t.Errorf("%s %s: %+v", s.Component, s.Name, s)
+			}
+		case s.Error != "" || len(s.Values) != 1:
+			t.Errorf("%s %s lost its answer to another query's fault: %+v", s.Component, s.Name, s)
+		}
+	}
+	if failed != 12 {
+		t.Errorf("%d faulty series, want 12", failed)
+	}
+	// Bounded: the 8 metrics halved down to the faulty one (7 calls), then
+	// its 12 queries at most 3 times (15 calls).
+	if st := f.Stats(); st.Splits == 0 || st.Calls > 1+6+15 {
+		t.Errorf("stats %+v", st)
+	}
+	fake.deny = true
+	fake.calls.Store(0)
+	series, _ = f.Fetch(context.Background(), qs, from.Add(time.Hour), from.Add(2*time.Hour), 60)
+	if fake.calls.Load() != 1 || !strings.Contains(series[0].Error, "AccessDenied") {
+		t.Errorf("a denied call was split: %d calls, %+v", fake.calls.Load(), series[0])
 	}
 }

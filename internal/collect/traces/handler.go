@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -39,14 +40,23 @@ var (
 
 // NewHandler returns the handler of POST /v1/traces, the OTLP/HTTP trace
 // export, and of GET /api/traces/relations, the relations with their
-// figures (ends resolved by resolve, nil for as the spans name them).
+// figures (ends resolved by resolve, nil for as the spans name them);
+// ?component=<id or identifier> keeps those with the component at an end.
 func NewHandler(r *Receiver, resolve func(string) string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", r.export)
 	mux.HandleFunc("GET /api/traces/relations", func(w http.ResponseWriter, req *http.Request) {
+		rels := r.Relations(resolve)
+		if ref := req.URL.Query().Get("component"); ref != "" {
+			id := ref
+			if resolve != nil {
+				id = resolve(ref)
+			}
+			rels = slices.DeleteFunc(rels, func(rel Relation) bool { return rel.Source != id && rel.Target != id })
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"window": model.WindowString(r.window), "relations": r.Relations(resolve), "stats": r.Stats()})
+			"window": model.WindowString(r.window), "relations": rels, "stats": r.Stats()})
 	})
 	return mux
 }

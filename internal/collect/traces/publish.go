@@ -81,7 +81,9 @@ func (p *Publisher) Publish(ctx context.Context) error {
 // the map knows as the component's id, else urn:service:/<host>; a
 // urn:service:/<name> as the id of the one component known by that
 // identifier or name, else as it is; anything else (ARNs, urn:host:/<ip>)
-// as it is, for the graph to resolve or keep pending.
+// as the id of the component the map knows it as (an instance's ARN is
+// its id's identifier), else as it is, for the graph to resolve or keep
+// pending.
 func (p *Publisher) Resolve(ref string) string {
 	switch {
 	case strings.HasPrefix(ref, endpointPrefix):
@@ -95,6 +97,10 @@ func (p *Publisher) Resolve(ref string) string {
 		}
 		if id := p.byName(strings.TrimPrefix(ref, servicePrefix)); id != "" {
 			return id
+		}
+	default:
+		if c, ok := p.Graph.Lookup(ref); ok {
+			return c.ID
 		}
 	}
 	return ref
