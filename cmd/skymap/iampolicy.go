@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/skymap/skymap/internal/collect/alarms"
+	"github.com/skymap/skymap/internal/collect/devopsguru"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
@@ -19,7 +20,7 @@ func runIAMPolicy(ctx context.Context, m *Main, args []string) int {
 		return code
 	}
 	actions := slices.Concat(inventory.IAMActions(), events.IAMActions, flowlogs.IAMActions,
-		metrics.IAMActions, alarms.IAMActions, logs.IAMActions)
+		metrics.IAMActions, alarms.IAMActions, logs.IAMActions, devopsguru.IAMActions)
 	slices.Sort(actions)
 	actions = slices.Compact(actions)
 	policy := map[string]any{

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/skymap/skymap/internal/collect/devopsguru"
 )
 
 // TestIAMPolicyIsValidReadOnly checks what `skymap iam-policy` prints: a
@@ -49,6 +51,12 @@ func TestIAMPolicyIsValidReadOnly(t *testing.T) {
 			t.Errorf("action %q is listed twice", a)
 		}
 		seen[a] = true
+	}
+	// Optional collectors' actions are in the policy too, off or on.
+	for _, a := range devopsguru.IAMActions {
+		if !seen[a] {
+			t.Errorf("action %q of DevOps Guru insights is missing", a)
+		}
 	}
 	if len(seen) < 60 {
 		t.Errorf("only %d actions: the collectors make more calls than that", len(seen))

@@ -58,7 +58,7 @@ func commands() []command {
 		{"serve", "scan on schedule and serve the API", runServe},
 		{"history", "print a component's history, from a running serve", runHistory},
 		{"status", "print the integration status of a running serve: accounts, events, flow logs", runStatus},
-		{"export", "print the map of a running serve as NDJSON, a component or relation a line", runExport},
+		{"export", "print the map of a running serve as NDJSON, a component or relation a line, or as StackState intake bodies", runExport},
 		{"sql", "run a read-only SELECT over flow logs (vpc_flow_logs, flow_rollups, components)", runSQL},
 		{"flowlogs", "summarize local flow-log files: skymap flowlogs summarize FILE...", runFlowlogs},
 		{"iam-policy", "print the IAM policy skymap needs in monitored accounts", runIAMPolicy},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/skymap/skymap/internal/collect/alarms"
+	"github.com/skymap/skymap/internal/collect/devopsguru"
 	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
@@ -70,6 +71,10 @@ type Server struct {
 	// Health gives the alarms behind a component's health; nil when
 	// health is off.
 	Health Health
+	// Insights gives DevOps Guru insights (/api/insights,
+	// /api/components/{id}/insights); nil when they are off, and those
+	// answer 503.
+	Insights Insights
 }
 
 // Error kinds the API maps to HTTP statuses.
@@ -109,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /api/components", s.handle(s.components))
 	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
 	mux.Handle("GET /api/relations", s.handle(s.relations))
+	mux.Handle("GET /api/insights", s.handle(s.insights))
 	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
 	mux.HandleFunc("GET /api/export", s.export)
@@ -251,11 +257,13 @@ type ComponentDetail struct {
 	// Alarms are the CloudWatch alarms naming the component, behind its
 	// health.
 	Alarms []alarms.Alarm `json:"alarms,omitempty"`
+	// Insights are the DevOps Guru insights naming the component.
+	Insights []devopsguru.Insight `json:"insights,omitempty"`
 }
 
 func (s *Server) component(r *http.Request) (any, error) {
 	ref := r.PathValue("id")
-	// An id never ends in /history, /metrics or /logs unless it is one:
+	// An id never ends in /history, /metrics, /logs or /insights unless it is one:
 	// a component known by the whole path wins.
 	if base, ok := historyRef(ref); ok {
 		if _, known := s.Graph.Lookup(ref); !known {
@@ -272,6 +280,11 @@ func (s *Server) component(r *http.Request) (any, error) {
 			return s.logs(r, base)
 		}
 	}
+	if base, ok := insightsRef(ref); ok {
+		if _, known := s.Graph.Lookup(ref); !known {
+			return s.componentInsights(base)
+		}
+	}
 	c, ok := s.Graph.Lookup(ref)
 	if !ok {
 		return nil, notFound("no component with id or identifier " + strconv.Quote(ref))
@@ -280,6 +293,9 @@ func (s *Server) component(r *http.Request) (any, error) {
 	d.Outgoing, d.Incoming, _ = s.Graph.Neighbours(c.ID)
 	if s.Health != nil {
 		d.Alarms = s.Health.AlarmsOf(c.ID)
+	}
+	if s.Insights != nil {
+		d.Insights = s.Insights.InsightsOf(c.ID)
 	}
 	if err := s.withTraffic(r.Context(), c.ID, d.Outgoing, d.Incoming); err != nil {
 		return nil, err

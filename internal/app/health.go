@@ -42,8 +42,13 @@ func withHealthCalls(calls []model.CallStatus, h *alarms.Refresher) []model.Call
 	if h == nil {
 		return calls
 	}
+	return replaceCalls(calls, h.Stats().Calls)
+}
+
+// replaceCalls gives calls with fresh ones in place of those of the same
+// account, region and action.
+func replaceCalls(calls, fresh []model.CallStatus) []model.CallStatus {
 	type key struct{ account, region, api string }
-	fresh := h.Stats().Calls
 	newer := map[key]bool{}
 	for _, c := range fresh {
 		newer[key{c.Account, c.Region, c.API}] = true

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/logs"
@@ -50,4 +51,51 @@ func newLogs(cfg *config.Config, prov *awsconn.Provider, st store.State, g *topo
 		return out
 	}}
 	return f, tail
+}
+
+// newDeliveredLogs returns the reader of the load balancer and CloudFront
+// logs delivered to the buckets of logs.s3, nil when there are none (or
+// logs.enabled is false). Its events go to tail, with the CloudWatch ones;
+// f reads the time ranges of its buckets. A bucket is read with the role
+// of its account (logs.s3[].account), by default the first instance's, so
+// a denied s3:GetObject shows in the integration status like any other
+// call.
+func newDeliveredLogs(cfg *config.Config, prov *awsconn.Provider, st store.State, g *topology.Graph, f *logs.Fetcher, tail *logs.Tail,
+	log *slog.Logger) *logs.S3Logs {
+	if f == nil || len(cfg.Logs.S3) == 0 {
+		return nil
+	}
+	account := monitoredAccounts(cfg, prov)
+	var mu sync.Mutex
+	clients := map[string]logs.S3API{}
+	s := &logs.S3Logs{State: st, Lookback: cfg.Logs.S3Lookback, Sink: tail.Add, Logger: log.With("collector", "logs-s3"),
+		Client: func(ctx context.Context, b logs.Bucket) (logs.S3API, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if c, ok := clients[b.Account+"/"+b.Region]; ok {
+				return c, nil
+			}
+			var acct *awsconn.Account
+			var err error
+			if b.Account == "" {
+				acct, err = prov.Account(ctx, cfg.Instances[0].RoleARN)
+			} else {
+				acct, err = account(ctx, b.Account)
+			}
+			if err != nil {
+				return nil, err
+			}
+			c := awsconn.NewS3(acct.Config(b.Region))
+			clients[b.Account+"/"+b.Region] = c
+			return c, nil
+		},
+		Resolve: func(ref string) (string, bool) {
+			c, ok := g.Lookup(ref)
+			return c.ID, ok
+		}}
+	for _, b := range cfg.Logs.S3 {
+		s.Buckets = append(s.Buckets, logs.Bucket{Bucket: b.Bucket, Prefix: b.Prefix, Kind: logs.Kind(b.Kind), Account: b.Account, Region: b.Region})
+	}
+	f.S3 = s
+	return s
 }

@@ -70,7 +70,7 @@ func TestServeLogs(t *testing.T) {
 		t.Fatalf("all events: %d, truncated %v, groups %+v", len(list.Events), list.Truncated, list.Groups)
 	}
 	for i, e := range list.Events {
-		if !utf8.ValidString(e.Message) || e.Group != group || e.Stream != stream || e.IngestionTime.IsZero() {
+		if !utf8.ValidString(e.Message) || e.Group != group || e.Stream != stream || e.IngestionTime.IsZero() || e.Source != "cloudwatch" {
 			t.Errorf("event %d: %+v", i, e)
 		}
 		if !e.Timestamp.Equal(now.Add(time.Duration(i-10) * time.Minute)) {

@@ -16,6 +16,7 @@ import (
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/collect/alarms"
+	"github.com/skymap/skymap/internal/collect/devopsguru"
 	"github.com/skymap/skymap/internal/collect/events"
 	"github.com/skymap/skymap/internal/collect/flowlogs"
 	"github.com/skymap/skymap/internal/collect/inventory"
@@ -23,6 +24,8 @@ import (
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/collect/traces"
 	"github.com/skymap/skymap/internal/config"
+	"github.com/skymap/skymap/internal/export/otlp"
+	"github.com/skymap/skymap/internal/export/stackstate"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
@@ -75,6 +78,17 @@ type StatusDoc struct {
 	Health *alarms.Stats `json:"health,omitempty"`
 	// Logs are what the CloudWatch Logs tail read per account and region.
 	Logs []logs.TailStatus `json:"logs"`
+	// LogsS3 are what was read of the load balancer and CloudFront logs
+	// in each bucket and prefix of logs.s3.
+	LogsS3 []logs.S3Status `json:"logs_s3"`
+	// StackState is what the push of the map to StackState did; nil when
+	// stackstate.url is not set.
+	StackState *stackstate.Status `json:"stackstate,omitempty"`
+	// OTLP is what the OTLP export sent per signal; empty when it is off.
+	OTLP []otlp.Status `json:"otlp"`
+	// DevOpsGuru is what the last refresh of DevOps Guru insights did per
+	// account and region; nil when devopsguru.enabled is false.
+	DevOpsGuru *devopsguru.Stats `json:"devopsguru,omitempty"`
 }
 
 // AccountStatus summarizes the integration state of one account.
@@ -167,10 +181,22 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	met.WatchCloudWatch(refresher.Samples, cfg.Metrics.TagLabels)
 	health := newHealthRefresher(cfg, prov, g, log)
 	logFetcher, logTail := newLogs(cfg, prov, st, g, log)
+	delivered := newDeliveredLogs(cfg, prov, st, g, logFetcher, logTail, log)
+	insights := newInsightRefresher(cfg, prov, g, now, log)
+	exporter := newOTLPExporter(cfg, g, o.Version, log, met, refresher, logTail)
 	feeds.updater.ObserveDelay = met.ObserveEventDelay
 	met.WatchEvents(feeds.updater.Stats)
 	sch := &scheduler{cfg: cfg, graph: g, state: st, prov: prov, now: now, opts: o.Options, version: o.Version,
-		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, met: met, mapped: make(chan struct{})}
+		feeds: feeds, flows: flows, metrics: cw, health: health, logs: logTail, delivered: delivered, insights: insights, met: met, mapped: make(chan struct{}),
+		otlp: exporter}
+	sts, err := newStackStatePusher(cfg, g, log, o.Version)
+	if err != nil {
+		return err
+	}
+	if sts != nil {
+		sch.stackstate = sts
+		met.WatchStackState(sts.Status)
+	}
 	if err := sch.load(ctx); err != nil {
 		return err
 	}
@@ -197,6 +223,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	}
 	if logFetcher != nil {
 		apiSrv.Logs, apiSrv.RecentLogs = logFetcher, logTail.Recent
+	}
+	if insights != nil {
+		apiSrv.Insights = insights
 	}
 	srv := &http.Server{Handler: ui.Handler(apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String())
@@ -235,6 +264,20 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if tracePub != nil {
 		eg.Go(func() error { return tracePub.Run(ctx) })
 	}
+	if exporter != nil {
+		eg.Go(func() error { return exporter.Run(ctx) })
+	}
+	if insights != nil {
+		// Insights are read where the map's components are: wait for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return insights.Run(ctx)
+		})
+	}
 	if logTail != nil {
 		// The tail reads the groups of the map's components: it waits for one.
 		eg.Go(func() error {
@@ -244,6 +287,17 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 			case <-sch.mapped:
 			}
 			return logTail.Run(ctx, cfg.Logs.PollInterval)
+		})
+	}
+	if delivered != nil {
+		// Objects are mapped to the map's load balancers and distributions.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return delivered.Run(ctx, cfg.Logs.PollInterval)
 		})
 	}
 	if flows != nil {
@@ -256,6 +310,18 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 			case <-sch.mapped:
 			}
 			return flows.Run(ctx)
+		})
+	}
+	if sts != nil {
+		// A snapshot of a map without a full scan would delete from
+		// StackState what was not seen yet: the push waits for one.
+		eg.Go(func() error {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sch.mapped:
+			}
+			return sts.Run(ctx)
 		})
 	}
 	if retention := cfg.Storage.HistoryRetention; retention > 0 {
@@ -289,10 +355,22 @@ type scheduler struct {
 	health *alarms.Refresher
 	logs   *logs.Tail
 	met    *selfmetrics.Metrics
+	// stackstate is triggered after each scan; nil when stackstate.url
+	// is not set.
+	stackstate *stackstate.Pusher
+	// otlp is the OTLP export; nil when it is off.
+	otlp *otlp.Exporter
+
+	// delivered reads the logs of logs.s3; nil when there are none.
+	delivered *logs.S3Logs
+
 	// mapped is closed once the map holds a full scan: loaded from the
 	// data dir, or the first scan's.
 	mapped     chan struct{}
 	mappedOnce sync.Once
+
+	// insights are the DevOps Guru insights; nil when they are off.
+	insights *devopsguru.Refresher
 
 	mu       sync.Mutex
 	scanning bool
@@ -339,6 +417,9 @@ func (s *scheduler) Run(ctx context.Context) error {
 		s.setMapped()
 		if s.health != nil {
 			s.health.Trigger()
+		}
+		if s.stackstate != nil {
+			s.stackstate.Trigger()
 		}
 	}
 }
@@ -412,7 +493,7 @@ func (s *scheduler) status(context.Context) any {
 	next := s.next()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	calls := withHealthCalls(s.calls, s.health)
+	calls := withInsightCalls(withHealthCalls(s.calls, s.health), s.insights)
 	if calls == nil {
 		calls = []model.CallStatus{}
 	}
@@ -432,6 +513,22 @@ func (s *scheduler) status(context.Context) any {
 	doc.Logs = []logs.TailStatus{}
 	if s.logs != nil {
 		doc.Logs = s.logs.Statuses()
+	}
+	doc.LogsS3 = []logs.S3Status{}
+	if s.delivered != nil {
+		doc.LogsS3 = s.delivered.S3Statuses()
+	}
+	if s.stackstate != nil {
+		st := s.stackstate.Status()
+		doc.StackState = &st
+	}
+	doc.OTLP = []otlp.Status{}
+	if s.otlp != nil {
+		doc.OTLP = s.otlp.Statuses()
+	}
+	if s.insights != nil {
+		is := s.insights.Stats()
+		doc.DevOpsGuru = &is
 	}
 	return doc
 }

@@ -70,14 +70,14 @@ func classify(err error, api string) (outcome, detail string) {
 	if err == nil {
 		return model.OutcomeOK, ""
 	}
-	if code := errorCode(err); absentCodes[code] || (code != "" && absentAnswers[api] == code) {
+	if code := ErrorCode(err); absentCodes[code] || (code != "" && absentAnswers[api] == code) {
 		return model.OutcomeOK, ""
 	}
 	var noCreds *CredentialsError
 	if errors.As(err, &noCreds) {
 		return model.OutcomeFailed, redactKeys(noCreds.Error())
 	}
-	code := errorCode(err)
+	code := ErrorCode(err)
 	status := httpStatus(err)
 	switch {
 	case credentialCodes[code]:
@@ -97,12 +97,21 @@ func classify(err error, api string) (outcome, detail string) {
 	return model.OutcomeFailed, redactKeys(err.Error())
 }
 
-func errorCode(err error) string {
+// ErrorCode returns the AWS error code of err ("NoSuchKey",
+// "AccessDenied"), "" when it carries none.
+func ErrorCode(err error) string {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return apiErr.ErrorCode()
 	}
 	return ""
+}
+
+// IsDenied tells whether AWS refused a call for lack of a permission
+// (Classify's OutcomeDenied).
+func IsDenied(err error) bool {
+	outcome, _ := Classify(err)
+	return outcome == model.OutcomeDenied
 }
 
 func httpStatus(err error) int {
@@ -127,6 +136,7 @@ var iamPrefixes = map[string]string{
 	"Cognito Identity":            "cognito-identity",
 	"Cognito Identity Provider":   "cognito-idp",
 	"Config Service":              "config",
+	"DevOps Guru":                 "devops-guru",
 	"DocDB":                       "rds",
 	"DynamoDB Streams":            "dynamodb",
 	"EC2":                         "ec2",

@@ -116,6 +116,7 @@ func TestIAMAction(t *testing.T) {
 		{"Firehose", "ListDeliveryStreams", "firehose:ListDeliveryStreams"},
 		{"EventBridge", "ListRules", "events:ListRules"},
 		{"Route 53", "ListHostedZones", "route53:ListHostedZones"},
+		{"DevOps Guru", "ListInsights", "devops-guru:ListInsights"},
 		// Not in the table: lower case without spaces.
 		{"Secrets Manager", "ListSecrets", "secretsmanager:ListSecrets"},
 		{"RDS", "DescribeDBInstances", "rds:DescribeDBInstances"},

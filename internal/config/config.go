@@ -56,6 +56,14 @@ type Config struct {
 	Health Health
 	// Logs configures CloudWatch Logs of components (the logs section).
 	Logs Logs
+	// StackState configures the push of the map to a StackState receiver
+	// (the stackstate section).
+	StackState StackState
+	// OTLP configures the export of metrics and logs over OTLP/HTTP (the
+	// otlp section).
+	OTLP OTLP
+	// DevOpsGuru configures DevOps Guru insights (the devopsguru section).
+	DevOpsGuru DevOpsGuru
 }
 
 // Credentials are static AWS access keys. The zero value means "use the
@@ -208,6 +216,13 @@ type Logs struct {
 	// Groups map log groups to components beyond skymap's table
 	// (logs.groups); nil when none.
 	Groups []LogGroup
+	// S3 are the buckets load balancers and CloudFront deliver their
+	// logs to (logs.s3); nil when none.
+	S3 []LogBucket
+	// S3Lookback is how far back, by the time in their keys, the
+	// periodic reader reads the objects of logs.s3 (logs.s3_lookback,
+	// default 1h); at its first poll it starts there.
+	S3Lookback time.Duration
 }
 
 // LogGroup maps a log group to a component (an item of logs.groups).
@@ -262,7 +277,8 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID)
+		scrub(problems, append(raw.OTLP.secrets(), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID,
+			raw.StackState.APIKey)...)
 		return nil, join(problems)
 	}
 	return raw.config(), nil

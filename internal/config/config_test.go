@@ -27,7 +27,11 @@ func defaults() Config {
 		Traces:  Traces{Enabled: true, RelationWindow: time.Hour, MaxRelations: 10000},
 		Metrics: Metrics{Enabled: true, Interval: 5 * time.Minute},
 		Health:  Health{Enabled: true, Interval: time.Minute},
-		Logs:    Logs{Enabled: true, PollInterval: time.Minute},
+		Logs:    Logs{Enabled: true, PollInterval: time.Minute, S3Lookback: time.Hour},
+		// The stackstate section is off without a url.
+		StackState: StackState{Interval: 5 * time.Minute, Timeout: 30 * time.Second, Compress: true},
+		OTLP:       OTLP{Gzip: true, Timeout: 10 * time.Second, QueueSize: 10000, BatchSize: 1000},
+		DevOpsGuru: DevOpsGuru{Interval: 15 * time.Minute, Lookback: 7 * 24 * time.Hour},
 	}
 }
 
@@ -167,6 +171,17 @@ log: {level: ~}
 						LogBucket: "stackstate-logs-" + account, FlowLogBucket: "stackstate-flowlogs-" + account,
 					})
 				}
+			},
+		},
+		{
+			name: "devopsguru on, lookback in hours",
+			yaml: `
+instances: [{regions: [eu-west-1]}]
+devopsguru: {enabled: true, interval: 5m, lookback: 36h}
+`,
+			want: func(c *Config) {
+				c.Instances = []Instance{{Name: "default", Partition: "aws", Regions: []string{"eu-west-1"}, CollectionInterval: time.Minute}}
+				c.DevOpsGuru = DevOpsGuru{Enabled: true, Interval: 5 * time.Minute, Lookback: 36 * time.Hour}
 			},
 		},
 	}

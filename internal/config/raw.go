@@ -34,6 +34,7 @@ const (
 	defaultTraceMaxRelations  = 10000
 	defaultMetricsInterval    = "5m"
 	defaultLogsPollInterval   = 60 // seconds
+	defaultLogsS3Lookback     = "1h"
 )
 
 // rawConfig mirrors the file: the StackState agent check's init_config and
@@ -50,6 +51,9 @@ type rawConfig struct {
 	Metrics    rawMetrics    `yaml:"metrics"`
 	Health     rawHealth     `yaml:"health"`
 	Logs       rawLogs       `yaml:"logs"`
+	StackState rawStackState `yaml:"stackstate"`
+	OTLP       rawOTLP       `yaml:"otlp"`
+	DevOpsGuru rawDevOpsGuru `yaml:"devopsguru"`
 }
 
 // rawInit is the StackState init_config: settings for every instance.
@@ -128,9 +132,11 @@ type rawTraces struct {
 
 // rawLogs is skymap's logs section.
 type rawLogs struct {
-	Enabled      *bool         `yaml:"enabled"`
-	PollInterval int           `yaml:"poll_interval"` // seconds
-	Groups       []rawLogGroup `yaml:"groups"`
+	Enabled      *bool          `yaml:"enabled"`
+	PollInterval int            `yaml:"poll_interval"` // seconds
+	Groups       []rawLogGroup  `yaml:"groups"`
+	S3           []rawLogBucket `yaml:"s3"`
+	S3Lookback   string         `yaml:"s3_lookback"` // a duration
 }
 
 // rawLogGroup is an item of logs.groups.
@@ -160,7 +166,11 @@ func defaultConfig() rawConfig {
 		Traces:  rawTraces{RelationWindow: defaultRelationWindow, MaxRelations: defaultTraceMaxRelations},
 		Metrics: rawMetrics{Interval: defaultMetricsInterval},
 		Health:  rawHealth{Interval: defaultHealthInterval},
-		Logs:    rawLogs{PollInterval: defaultLogsPollInterval},
+		Logs:    rawLogs{PollInterval: defaultLogsPollInterval, S3Lookback: defaultLogsS3Lookback},
+		// The stackstate section's defaults are in stackstate.go.
+		StackState: rawStackState{Interval: defaultStackStateInterval, Timeout: defaultStackStateTimeout},
+		OTLP:       defaultOTLP(),
+		DevOpsGuru: rawDevOpsGuru{Interval: defaultDevOpsGuruInterval, Lookback: defaultDevOpsGuruLookback},
 	}
 }
 
@@ -189,6 +199,9 @@ func (r *rawConfig) config() *Config {
 		Metrics:                    r.Metrics.metrics(),
 		Health:                     r.Health.health(),
 		Logs:                       r.Logs.logs(),
+		StackState:                 r.StackState.stackState(),
+		OTLP:                       r.OTLP.otlp(),
+		DevOpsGuru:                 r.DevOpsGuru.devOpsGuru(),
 		AWS: AWS{
 			EndpointURL:    r.AWS.EndpointURL,
 			MaxAttempts:    r.AWS.MaxAttempts,
@@ -259,6 +272,7 @@ func (l *rawLogs) logs() Logs {
 	for _, g := range l.Groups {
 		out.Groups = append(out.Groups, LogGroup(g))
 	}
+	out.S3, out.S3Lookback = l.s3()
 	return out
 }
 

@@ -105,6 +105,7 @@ func (l *rawLogs) Validate() error {
 			errs = append(errs, errorf(path+".group", "%q: want a log group name (letters, digits, _-./#, at most 512), a name prefix ending in *, or a log group ARN", g.Group))
 		}
 	}
+	errs = append(errs, l.validateS3()...)
 	return errors.Join(errs...)
 }
 

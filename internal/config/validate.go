@@ -62,6 +62,9 @@ func (r *rawConfig) Validate() error {
 		prefix("metrics", r.Metrics.validate(func(t string) bool { return metrics.SetFor(t) != nil })),
 		prefix("health", r.Health.Validate()),
 		prefix("logs", r.Logs.Validate()),
+		prefix("stackstate", r.StackState.Validate()),
+		prefix("otlp", r.OTLP.Validate()),
+		prefix("devopsguru", r.DevOpsGuru.Validate()),
 	)
 	return errors.Join(errs...)
 }

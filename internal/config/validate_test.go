@@ -45,6 +45,15 @@ func TestParseErrors(t *testing.T) {
 			"logs.groups[0].component: must name a component by id or identifier (line 3)",
 			`logs.groups[0].group: "a b": want a log group name (letters, digits, _-./#, at most 512), a name prefix ending in *, or a log group ARN (line 3)`,
 		}},
+		{"devopsguru out of range", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"devopsguru: {enabled: true, interval: 30s, lookback: 91d}\n", []string{
+			`devopsguru.interval: "30s": want a duration from 1m to 24h, such as 15m (line 3)`,
+			`devopsguru.lookback: "91d": want days such as 7d or a duration such as 36h, from 1h to 90d (line 3)`,
+		}},
+		{"devopsguru lookback not a duration", role + "instances: [{role_arn: 'arn:aws:iam::123456789012:role/r', regions: [global]}]\n" +
+			"devopsguru:\n  lookback: 1w\n", []string{
+			`devopsguru.lookback: "1w": want days such as 7d or a duration such as 36h, from 1h to 90d (line 4)`,
+		}},
 		{"only comments", "# nothing yet\n", []string{
 			"instances: at least one instance is required",
 		}},

@@ -1,9 +1,10 @@
 // Package selfmetrics keeps skymap's own Prometheus metrics: full scans,
-// AWS API calls by outcome, change events, flow-log objects, the size of
-// the map, and the Go runtime's and the process's. Names begin with
-// skymap_ and follow Prometheus's conventions (base units in the name,
-// _total for counters). Labels stay few: service, operation, outcome,
-// account, region and flow-log source, never object keys or resource ids.
+// AWS API calls by outcome, change events, flow-log objects, the OTLP
+// export, the size of the map, and the Go runtime's and the process's.
+// Names begin with skymap_ and follow Prometheus's conventions (base units
+// in the name, _total for counters). Labels stay few: service, operation,
+// outcome, account, region, flow-log source and OTLP signal, never object
+// keys or resource ids.
 package selfmetrics
 
 import (

@@ -9,6 +9,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
+	"github.com/skymap/skymap/internal/lines"
 )
 
 // benchCorpus returns 100,000 generated default-format records as text.
@@ -72,10 +73,10 @@ func BenchmarkGunzip(b *testing.B) {
 	zw.Write(text)
 	zw.Close()
 	b.SetBytes(int64(len(text)))
-	buf := make([]byte, textBufferSize)
+	buf := make([]byte, lines.TextBufferSize)
 	b.ResetTimer()
 	for range b.N {
-		zr, _ := gzip.NewReader(bufio.NewReaderSize(bytes.NewReader(z.Bytes()), inputBufferSize))
+		zr, _ := gzip.NewReader(bufio.NewReaderSize(bytes.NewReader(z.Bytes()), 256<<10))
 		for {
 			_, err := zr.Read(buf)
 			if err == io.EOF {

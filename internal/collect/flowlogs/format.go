@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/skymap/skymap/internal/lines"
 )
 
 // Errors callers branch on (with errors.Is). None of them is fixed by
@@ -16,8 +18,9 @@ var (
 	// to components needs; the error is a *MissingFieldsError naming them.
 	ErrMissingFields = errors.New("flow-log format lacks fields needed for attribution")
 	// ErrCorrupt: the compressed stream is corrupt or truncated; for
-	// gzip text the error is a *CorruptError saying where.
-	ErrCorrupt = errors.New("corrupt compressed data")
+	// gzip text the error is a *CorruptError saying where. It is package
+	// lines' own, which reads the text.
+	ErrCorrupt = lines.ErrCorrupt
 )
 
 // column is one column of a format.

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/skymap/skymap/internal/awsconn"
 )
 
 // QueueAPI is what QueueSource calls of SQS.
@@ -101,7 +103,7 @@ func (q *QueueSource) Poll(ctx context.Context) error {
 			return ctx.Err()
 		}
 		detail := "receive: " + errDetail(err)
-		switch apiCode(err) {
+		switch awsconn.ErrorCode(err) {
 		case "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist":
 			detail = "queue does not exist: " + err.Error()
 		}

@@ -1,21 +1,11 @@
 package flowlogs
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/gzip"
-
-	"github.com/skymap/skymap/internal/inflate"
-)
-
-// Buffer sizes: the compressed input and the decompressed text are read in
-// large blocks. A line longer than the text buffer is reported malformed.
-const (
-	inputBufferSize = 256 << 10
-	textBufferSize  = 512 << 10
+	"github.com/skymap/skymap/internal/lines"
 )
 
 // maxLineErrors is how many malformed lines a Reader describes; further
@@ -31,28 +21,12 @@ type LineError struct {
 
 func (e LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
-// CorruptError says where a compressed object went bad: the byte offset in
-// the compressed input at which decompression failed, and how much text it
-// had produced. The records of the lines before Line were delivered; the
-// incomplete line that was cut is not. gzip checks a member's CRC only at
-// its end, so records decoded from a corrupt member before the fault was
-// detected may hold wrong values: an object with a CorruptError must not
-// be taken as fully processed.
-type CorruptError struct {
-	Name   string // the object, as given to NewReader
-	Offset int64  // compressed bytes consumed when the error came
-	Text   int64  // decompressed bytes produced before it
-	Line   int64  // the line being read (1-based)
-	Err    error
-}
-
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("%s: corrupt gzip data at compressed byte %d (after %d bytes of text, in line %d): %v",
-		e.Name, e.Offset, e.Text, e.Line, e.Err)
-}
-
-// Unwrap returns ErrCorrupt and the decompressor's error.
-func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
+// CorruptError says where a compressed object went bad (package lines):
+// the records of the lines before it were delivered, but records decoded
+// from a corrupt member may hold wrong values, so an object with a
+// CorruptError must not be taken as fully processed. It unwraps to
+// ErrCorrupt.
+type CorruptError = lines.CorruptError
 
 // Reader reads the records of one flow-log object: gzip-compressed (one or
 // more concatenated members) or plain text, told apart by the gzip magic
@@ -69,28 +43,7 @@ func (e *CorruptError) Unwrap() []error { return []error{ErrCorrupt, e.Err} }
 type Reader struct {
 	name     string
 	fallback *Format
-
-	src     *countingReader
-	in      *bufio.Reader
-	gz      *gzip.Reader
-	text    io.Reader // in, gz, or whole
-	started bool
-
-	// body is the object when the Reader was given it whole
-	// (ResetBytes), bodyRd reads it; a gzip body is then decompressed at
-	// once into text, which whole reads (package inflate).
-	body     []byte
-	bodyRd   bytes.Reader
-	inflated []byte
-	whole    bytes.Reader
-
-	buf    []byte
-	pos    int // next unread byte of buf
-	end    int // end of valid bytes in buf
-	eof    bool
-	rerr   error // read error, reported once buf is drained
-	readN  int64 // decompressed bytes read
-	lineNo int64
+	lines    *lines.Reader
 
 	format    *Format
 	header    []byte // the header line of format, if it came from one
@@ -108,29 +61,13 @@ func NewReader(src io.Reader, name string, fallback *Format) *Reader {
 	if fallback == nil {
 		fallback = defaultFormat
 	}
-	cr := &countingReader{r: src}
-	return &Reader{
-		name:     name,
-		fallback: fallback,
-		src:      cr,
-		in:       bufio.NewReaderSize(cr, inputBufferSize),
-		buf:      make([]byte, textBufferSize),
-	}
+	return &Reader{name: name, fallback: fallback, lines: lines.NewReader(src, name)}
 }
 
 // Reset makes the Reader read src, keeping its buffers and decompressor.
 func (rd *Reader) Reset(src io.Reader, name string, fallback *Format) {
-	if fallback == nil {
-		fallback = defaultFormat
-	}
-	rd.src.r, rd.src.n = src, 0
-	rd.in.Reset(rd.src)
-	inflated := rd.inflated[:0]
-	if cap(inflated) > maxKeptText {
-		inflated = nil
-	}
-	*rd = Reader{name: name, fallback: fallback, src: rd.src, in: rd.in, gz: rd.gz, buf: rd.buf, rec: rd.rec, header: rd.header[:0],
-		inflated: inflated}
+	rd.reset(name, fallback)
+	rd.lines.Reset(src, name)
 }
 
 // ResetBytes is Reset for an object held whole in memory, body: built
@@ -139,136 +76,15 @@ func (rd *Reader) Reset(src io.Reader, name string, fallback *Format) {
 // than streamed. A body it refuses (corrupt, too large) is streamed as
 // Reset does, which keeps the records before a corruption.
 func (rd *Reader) ResetBytes(body []byte, name string, fallback *Format) {
-	rd.Reset(&rd.bodyRd, name, fallback) // zeroes bodyRd: reset it after
-	rd.bodyRd.Reset(body)
-	rd.body = body
+	rd.reset(name, fallback)
+	rd.lines.ResetBytes(body, name)
 }
 
-// maxKeptText is the most decompressed text buffer a Reader keeps between
-// objects.
-const maxKeptText = 64 << 20
-
-// countingReader counts the bytes read from the object.
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// start detects compression.
-func (rd *Reader) start() error {
-	rd.started = true
-	rd.text = rd.in
-	magic, err := rd.in.Peek(2)
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		if err != nil && err != io.EOF {
-			return fmt.Errorf("read %s: %w", rd.name, err)
-		}
-		return nil
+func (rd *Reader) reset(name string, fallback *Format) {
+	if fallback == nil {
+		fallback = defaultFormat
 	}
-	if rd.body != nil && inflate.Available {
-		text, err := inflate.Gunzip(rd.inflated[:0], rd.body, inflate.Limit)
-		rd.inflated = text
-		if err == nil {
-			rd.whole.Reset(text)
-			rd.text = &rd.whole
-			return nil
-		}
-		// Streamed below: it reads what precedes a corruption, and holds
-		// no more than its buffers.
-	}
-	if rd.gz == nil {
-		rd.gz, err = gzip.NewReader(rd.in)
-	} else {
-		err = rd.gz.Reset(rd.in)
-	}
-	if err != nil {
-		return rd.corrupt(err)
-	}
-	rd.text = rd.gz
-	return nil
-}
-
-func (rd *Reader) corrupt(err error) error {
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return &CorruptError{Name: rd.name, Offset: rd.src.n - int64(rd.in.Buffered()), Text: rd.readN, Line: rd.lineNo + 1, Err: err}
-}
-
-// fill moves the unread bytes to the front of buf and reads more after
-// them. It returns false when nothing more can be read.
-func (rd *Reader) fill() bool {
-	if rd.eof {
-		return false
-	}
-	if rd.pos > 0 {
-		rd.end = copy(rd.buf, rd.buf[rd.pos:rd.end])
-		rd.pos = 0
-	}
-	for rd.end < len(rd.buf) {
-		n, err := rd.text.Read(rd.buf[rd.end:])
-		rd.end += n
-		rd.readN += int64(n)
-		if err != nil {
-			rd.eof = true
-			if err != io.EOF {
-				if rd.text == io.Reader(rd.gz) {
-					rd.rerr = rd.corrupt(err)
-				} else {
-					rd.rerr = fmt.Errorf("read %s: %w", rd.name, err)
-				}
-			}
-			return true
-		}
-		if n > 0 {
-			return true
-		}
-	}
-	return true
-}
-
-// line returns the next line without its newline, or false at the end.
-// A line longer than the buffer comes back as nil with true.
-func (rd *Reader) line() ([]byte, bool) {
-	for {
-		if i := bytes.IndexByte(rd.buf[rd.pos:rd.end], '\n'); i >= 0 {
-			l := rd.buf[rd.pos : rd.pos+i]
-			rd.pos += i + 1
-			rd.lineNo++
-			return l, true
-		}
-		if rd.pos == 0 && rd.end == len(rd.buf) {
-			// No newline in a full buffer: skip to the next one.
-			rd.lineNo++
-			for {
-				rd.pos, rd.end = 0, 0
-				if !rd.fill() {
-					return nil, true
-				}
-				if i := bytes.IndexByte(rd.buf[:rd.end], '\n'); i >= 0 {
-					rd.pos = i + 1
-					return nil, true
-				}
-			}
-		}
-		if !rd.fill() {
-			if rd.pos < rd.end && rd.rerr == nil {
-				// The last line has no newline.
-				l := rd.buf[rd.pos:rd.end]
-				rd.pos = rd.end
-				rd.lineNo++
-				return l, true
-			}
-			// A line cut by a read error is not a record.
-			return nil, false
-		}
-	}
+	*rd = Reader{name: name, fallback: fallback, lines: rd.lines, rec: rd.rec, header: rd.header[:0]}
 }
 
 // Next advances to the next record and reports whether there is one. It
@@ -281,23 +97,14 @@ func (rd *Reader) Next() bool {
 	if rd.err != nil {
 		return false
 	}
-	if !rd.started {
-		if err := rd.start(); err != nil {
-			rd.err = err
-			return false
-		}
-	}
 	for {
-		l, ok := rd.line()
+		l, ok := rd.lines.Next()
 		if !ok {
-			if ce, ok := rd.rerr.(*CorruptError); ok {
-				ce.Line = rd.lineNo + 1 // the line that was cut
-			}
-			rd.err = rd.rerr
+			rd.err = rd.lines.Err()
 			return false
 		}
 		if l == nil {
-			rd.bad(LineError{Line: rd.lineNo, Reason: fmt.Sprintf("line longer than %d bytes", len(rd.buf))})
+			rd.bad(LineError{Line: rd.lines.LineNo(), Reason: fmt.Sprintf("line longer than %d bytes", rd.lines.MaxLine())})
 			continue
 		}
 		if len(l) > 0 && l[len(l)-1] == '\r' {
@@ -327,7 +134,7 @@ func (rd *Reader) Next() bool {
 				}
 				continue
 			}
-			rd.bad(LineError{Line: rd.lineNo, Reason: err.Error()})
+			rd.bad(LineError{Line: rd.lines.LineNo(), Reason: err.Error()})
 			continue
 		}
 		return true
@@ -338,7 +145,7 @@ func (rd *Reader) Next() bool {
 func (rd *Reader) setHeader(l []byte) bool {
 	f, err := ParseHeader(string(l))
 	if err != nil {
-		rd.err = fmt.Errorf("%s: header in line %d: %w", rd.name, rd.lineNo, err)
+		rd.err = fmt.Errorf("%s: header in line %d: %w", rd.name, rd.lines.LineNo(), err)
 		return false
 	}
 	rd.format = f
@@ -389,4 +196,4 @@ func (rd *Reader) Err() error { return rd.err }
 func (rd *Reader) Malformed() (int64, []LineError) { return rd.malformed, rd.lineErrs }
 
 // Lines returns the number of lines read so far, header included.
-func (rd *Reader) Lines() int64 { return rd.lineNo }
+func (rd *Reader) Lines() int64 { return rd.lines.LineNo() }

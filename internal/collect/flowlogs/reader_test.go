@@ -14,6 +14,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/skymap/skymap/internal/inflate"
+	"github.com/skymap/skymap/internal/lines"
 )
 
 func gz(t testing.TB, texts ...string) []byte {
@@ -185,7 +186,7 @@ func TestReaderCorruptGzip(t *testing.T) {
 }
 
 func TestReaderLongLine(t *testing.T) {
-	long := strings.Repeat("x", textBufferSize+10)
+	long := strings.Repeat("x", lines.TextBufferSize+10)
 	data := []byte(hdr + rec1 + "\n" + long + "\n" + rec2 + "\n" + long)
 	got, rd := readAll(t, data, nil)
 	if diff := cmp.Diff([]string{rec1, rec2}, got); diff != "" || rd.Err() != nil {
@@ -358,7 +359,7 @@ func TestResetBytes(t *testing.T) {
 			if (rd.Err() == nil) != (wantRd.Err() == nil) || (rd.Err() != nil && rd.Err().Error() != wantRd.Err().Error()) {
 				t.Errorf("error %v, streamed %v", rd.Err(), wantRd.Err())
 			}
-			if used := rd.text == io.Reader(&rd.whole); used != (tt.inflated && inflate.Available) {
+			if used := rd.lines.Inflated(); used != (tt.inflated && inflate.Available) {
 				t.Errorf("decompressed whole: %v, built with libdeflate: %v", used, inflate.Available)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/skymap/skymap/internal/awsconn"
 	"github.com/skymap/skymap/internal/store"
 )
 
@@ -476,13 +477,13 @@ func (s *BucketSource) object(ctx context.Context, mem *scopeMemory, obj Object,
 	case ctx.Err() != nil:
 		return stopped, nil
 	case err == nil:
-	case apiCode(err) == "NoSuchKey":
+	case awsconn.ErrorCode(err) == "NoSuchKey":
 		// Deleted since it was listed: by another reader, or a human.
 		s.mu.Lock()
 		delete(mem.failures, obj.Key)
 		s.mu.Unlock()
 		return handled, nil
-	case isDenied(err), apiCode(err) == "NoSuchBucket":
+	case awsconn.IsDenied(err), awsconn.ErrorCode(err) == "NoSuchBucket":
 		s.Report(Problem{Category: LogDownload, Severity: SeverityError, Bucket: s.bucket,
 			Detail: "get " + obj.Key + ": " + errDetail(err)})
 		return stopped, fmt.Errorf("get s3://%s/%s: %w", obj.Bucket, obj.Key, err)

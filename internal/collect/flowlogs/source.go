@@ -166,21 +166,6 @@ func readBody(r io.Reader, size, max int64) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// apiCode is the AWS error code of err, "" when it has none.
-func apiCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
-}
-
-// isDenied tells whether AWS refused a call for lack of a permission.
-func isDenied(err error) bool {
-	outcome, _ := awsconn.Classify(err)
-	return outcome == model.OutcomeDenied
-}
-
 // parseProblem is the logParse problem of a handler error that reading the
 // object again will not fix, or false.
 func parseProblem(err error) (Problem, bool) {
@@ -202,7 +187,7 @@ func errDetail(err error) string {
 	switch {
 	case outcome == model.OutcomeDenied:
 		return detail
-	case apiCode(err) == "NoSuchBucket":
+	case awsconn.ErrorCode(err) == "NoSuchBucket":
 		return "the bucket does not exist: create the flow log's S3 destination, name it with flowlog_bucket_name, or turn flow logs off with flowlogs.enabled: false"
 	}
 	var ae smithy.APIError

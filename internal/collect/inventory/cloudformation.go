@@ -92,6 +92,15 @@ func (t Target) stackResourceID(typ, physicalID string) string {
 	return fill(tmpl, t.Partition, t.Region, t.Account, physicalID)
 }
 
+// ResourceRef returns the identifier the inventory gives a resource that
+// AWS names by its CloudFormation resource type (AWS::Lambda::Function) and
+// physical id (a name, an id, a queue URL or an ARN) in an account and
+// region of partition p, or "" for a type the stack table does not know.
+// DevOps Guru names the resources of its anomalies this way.
+func ResourceRef(p partition.Partition, account, region, typ, physicalID string) string {
+	return Target{Account: account, Partition: p, Region: region}.stackResourceID(typ, physicalID)
+}
+
 func collectStacks(ctx context.Context, t Target) (Result, error) {
 	var res Result
 	client := cloudformation.NewFromConfig(t.Config)

@@ -75,11 +75,15 @@ func distributionTags(ctx context.Context, client *cloudfront.Client, arn *strin
 	return tags, nil
 }
 
-// distribution describes a distribution: its DNS name and aliases are
-// endpoint identifiers, and it uses each of its origins.
+// distribution describes a distribution: its id (which is all its
+// standard log objects' keys name) is an identifier, its DNS name and
+// aliases are endpoint identifiers, and it uses each of its origins.
 func (t Target) distribution(d cftypes.DistributionSummary, tags map[string]string) (model.Component, []model.Relation) {
 	arn, id := aws.ToString(d.ARN), aws.ToString(d.Id)
 	var idents []string
+	if id != "" {
+		idents = append(idents, id)
+	}
 	if ref := endpointRef(aws.ToString(d.DomainName)); ref != "" {
 		idents = append(idents, ref)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/skymap/skymap/internal/partition"
 )
 
+// The table maps a CloudFormation type and physical id to the inventory's
+// identifier, for stacks and, through ResourceRef, DevOps Guru.
 func TestStackResourceID(t *testing.T) {
 	cn, _ := partition.ByID("aws-cn")
 	tg := Target{Account: "123456789012", Partition: cn, Region: "cn-north-1"}
@@ -38,6 +40,9 @@ func TestStackResourceID(t *testing.T) {
 	for _, tt := range tests {
 		if got := tg.stackResourceID(tt.typ, tt.physical); got != tt.want {
 			t.Errorf("stackResourceID(%s, %q) = %q, want %q", tt.typ, tt.physical, got, tt.want)
+		}
+		if got := ResourceRef(cn, tg.Account, tg.Region, tt.typ, tt.physical); got != tt.want {
+			t.Errorf("ResourceRef(%s, %q) = %q, want %q", tt.typ, tt.physical, got, tt.want)
 		}
 	}
 }
@@ -102,7 +107,7 @@ func TestDistribution(t *testing.T) {
 		}},
 	}
 	comp, rels := tg.distribution(d, map[string]string{"team": "edge"})
-	if d := cmp.Diff([]string{"urn:endpoint:/d111.cloudfront.net", "urn:endpoint:/www.example.com"}, comp.Identifiers); d != "" {
+	if d := cmp.Diff([]string{"E1", "urn:endpoint:/d111.cloudfront.net", "urn:endpoint:/www.example.com"}, comp.Identifiers); d != "" {
 		t.Errorf("identifiers (-want +got):\n%s", d)
 	}
 	src := "arn:aws:cloudfront::123456789012:distribution/E1 -uses-service-> "

@@ -50,6 +50,10 @@ type Fetcher struct {
 	Mappings []Mapping
 	// Parallel bounds the groups read at a time by one Fetch; 0 means 4.
 	Parallel int
+	// S3 reads the logs AWS delivers to S3 of load balancers and
+	// distributions (groups of Source "s3"); nil when logs.s3 names no
+	// bucket.
+	S3 *S3Logs
 }
 
 // Query is what to read: events of [From, To) matching Filter, at most
@@ -63,13 +67,24 @@ type Query struct {
 	Limit int
 }
 
-// Event is one log event.
+// Event is one log event: of a CloudWatch Logs group, or a line of a log
+// object AWS delivered to S3.
 type Event struct {
-	Timestamp     time.Time `json:"timestamp"`
+	Timestamp time.Time `json:"timestamp"`
+	// IngestionTime is when CloudWatch took the event in; for a line of
+	// an S3 object, when the object was written (its LastModified).
 	IngestionTime time.Time `json:"ingestion_time"`
-	Group         string    `json:"group"`
-	Stream        string    `json:"stream"`
-	Message       string    `json:"message"`
+	// Source is where the event was read: SourceCloudWatch or SourceS3.
+	Source string `json:"source"`
+	// Group is the log group; for S3, s3://<bucket>/<prefix>.
+	Group string `json:"group"`
+	// Stream is the log stream; for S3, the object's key.
+	Stream  string `json:"stream"`
+	Message string `json:"message"`
+	// Fields are what skymap read of an S3 log line (the record's
+	// documented fields: elb_status_code, client, target, request,
+	// sent_bytes, ...); nil for CloudWatch events.
+	Fields map[string]any `json:"fields,omitempty"`
 	// InvalidUTF8 says bytes of the message that were not UTF-8 were
 	// replaced by U+FFFD.
 	InvalidUTF8 bool `json:"invalid_utf8,omitempty"`
@@ -78,6 +93,12 @@ type Event struct {
 	Truncated bool `json:"truncated,omitempty"`
 	Size      int  `json:"size,omitempty"`
 }
+
+// The sources of events.
+const (
+	SourceCloudWatch = "cloudwatch"
+	SourceS3         = "s3"
+)
 
 // GroupResult is what reading one group gave.
 type GroupResult struct {
@@ -88,8 +109,14 @@ type GroupResult struct {
 	// exist: the component has not logged yet, or logs elsewhere.
 	Missing bool `json:"missing,omitempty"`
 	// Error says why the group was not read, or only in part, naming the
-	// IAM action (logs:FilterLogEvents, logs:DescribeLogGroups).
+	// IAM action (logs:FilterLogEvents, logs:DescribeLogGroups;
+	// s3:ListBucket, s3:GetObject for delivered logs).
 	Error string `json:"error,omitempty"`
+	// Objects is how many S3 objects were read for the answer, Unread how
+	// many of the time range were not, past the bytes read per request
+	// (the answer is then truncated).
+	Objects int `json:"objects,omitempty"`
+	Unread  int `json:"unread_objects,omitempty"`
 }
 
 // Result is the answer of a Fetch.
@@ -122,7 +149,14 @@ func (f *Fetcher) Fetch(ctx context.Context, groups []Group, q Query) (Result, e
 	for i, g := range groups {
 		res.Groups[i].Group = g
 		eg.Go(func() error {
-			events, more, gr := f.group(ctx, g, pattern, q.From, q.To, limit)
+			var events []Event
+			var more bool
+			var gr GroupResult
+			if g.S3 != nil && f.S3 != nil {
+				events, more, gr = f.S3.fetch(ctx, g, q.Filter, q.From, q.To, limit)
+			} else {
+				events, more, gr = f.group(ctx, g, pattern, q.From, q.To, limit)
+			}
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -238,7 +272,7 @@ func read(ctx context.Context, api API, name, pattern string, from, to time.Time
 // most MaxMessageBytes.
 func event(group string, e types.FilteredLogEvent) Event {
 	ev := Event{Timestamp: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), IngestionTime: time.UnixMilli(aws.ToInt64(e.IngestionTime)).UTC(),
-		Group: group, Stream: aws.ToString(e.LogStreamName)}
+		Source: SourceCloudWatch, Group: group, Stream: aws.ToString(e.LogStreamName)}
 	ev.Message, ev.InvalidUTF8, ev.Truncated = Clean(aws.ToString(e.Message))
 	if ev.Truncated {
 		ev.Size = len(aws.ToString(e.Message))
@@ -264,7 +298,14 @@ func Clean(msg string) (out string, invalid, truncated bool) {
 }
 
 // Groups returns the log groups of c: those of the table and of f.Mappings
-// (resolve maps a mapping's component reference to a component id).
+// (resolve maps a mapping's component reference to a component id), and
+// where f.S3 may find its delivered logs.
 func (f *Fetcher) Groups(c *model.Component, resolve func(ref string) (id string, ok bool)) ([]Group, error) {
-	return Groups(c, f.Mappings, resolve)
+	groups, err := Groups(c, f.Mappings, resolve)
+	if f.S3 != nil {
+		if locs := f.S3.Locations(c); len(locs) > 0 {
+			return append(groups, locs...), nil
+		}
+	}
+	return groups, err
 }

@@ -27,8 +27,12 @@ type Group struct {
 	Prefix bool   `json:"prefix,omitempty"`
 	// Source says where the mapping comes from: a row of the table
 	// (lambda, apigateway-execution, apigateway-access, rds, eks,
-	// stepfunctions) or "config" for a mapping of logs.groups.
+	// stepfunctions), "config" for a mapping of logs.groups, or "s3" for
+	// logs delivered to a bucket of logs.s3.
 	Source string `json:"source"`
+	// S3 is, for Source "s3", where the component's objects are; Name is
+	// then s3://<bucket>/<prefix>. nil for a log group.
+	S3 *S3Location `json:"s3,omitempty"`
 }
 
 // Source is one row of the table: the groups of a component type.

@@ -54,6 +54,13 @@ type Tail struct {
 	// Now is the clock; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnEvents, when set, is given the new events of a group for each of
+	// its components, once per read that found some: never an event
+	// given before, also across restarts (the cursor is persisted before
+	// it is called, so an event is given at most once). It runs in the
+	// poll, for different accounts and regions at once, and must return
+	// quickly and not modify events; nil gives nothing.
+	OnEvents func(component string, events []Event)
 
 	mu      sync.Mutex
 	readAt  map[string]int // cursor key -> poll it was last read in
@@ -92,10 +99,16 @@ const missingEvery = 10
 
 // Run polls every interval until ctx is cancelled, and returns ctx's error.
 func (t *Tail) Run(ctx context.Context, interval time.Duration) error {
+	return every(ctx, interval, t.Poll)
+}
+
+// every calls poll at once and then every interval until ctx is
+// cancelled, and returns ctx's error.
+func every(ctx context.Context, interval time.Duration, poll func(context.Context)) error {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
-		t.Poll(ctx)
+		poll(ctx)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -234,6 +247,9 @@ func (t *Tail) Poll(ctx context.Context) {
 				j.st.Events += int64(len(fresh))
 				for _, c := range j.components {
 					t.keep(c, fresh)
+					if t.OnEvents != nil && len(fresh) > 0 {
+						t.OnEvents(c, fresh)
+					}
 				}
 			}
 		}()
@@ -313,6 +329,10 @@ func (t *Tail) read(ctx context.Context, api API, key, name string, now time.Tim
 	return fresh, nil
 }
 
+// Add keeps events of a component read elsewhere (the logs delivered to
+// S3) with those the Tail reads, as its last events: Recent answers both.
+func (t *Tail) Add(component string, evs []Event) { t.keep(component, evs) }
+
 // keep adds events to a component's last ones.
 func (t *Tail) keep(component string, evs []Event) {
 	if len(evs) == 0 {
@@ -354,15 +374,8 @@ func (t *Tail) Statuses() []TailStatus {
 
 func (t *Tail) load(ctx context.Context, key string) (cursor, error) {
 	cur := cursor{Seen: map[string]time.Time{}}
-	b, err := t.State.GetState(ctx, key)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return cur, nil
-	case err != nil:
-		return cur, fmt.Errorf("load log cursor: %w", err)
-	}
-	if err := json.Unmarshal(b, &cur); err != nil {
-		return cursor{Seen: map[string]time.Time{}}, fmt.Errorf("load log cursor %s: %w", key, err)
+	if err := loadState(ctx, t.State, key, &cur); err != nil {
+		return cursor{Seen: map[string]time.Time{}}, err
 	}
 	if cur.Seen == nil {
 		cur.Seen = map[string]time.Time{}
@@ -377,12 +390,33 @@ func (t *Tail) save(ctx context.Context, key string, cur cursor, overlap time.Du
 			delete(cur.Seen, id)
 		}
 	}
-	b, err := json.Marshal(cur)
+	return saveState(ctx, t.State, key, cur)
+}
+
+// loadState decodes into v the JSON kept under key; v is left as it is
+// when there is none.
+func loadState(ctx context.Context, st store.State, key string, v any) error {
+	b, err := st.GetState(ctx, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("load cursor %s: %w", key, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("load cursor %s: %w", key, err)
+	}
+	return nil
+}
+
+// saveState keeps v as JSON under key.
+func saveState(ctx context.Context, st store.State, key string, v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	if err := t.State.PutState(ctx, key, b); err != nil {
-		return fmt.Errorf("store log cursor: %w", err)
+	if err := st.PutState(ctx, key, b); err != nil {
+		return fmt.Errorf("store cursor %s: %w", key, err)
 	}
 	return nil
 }

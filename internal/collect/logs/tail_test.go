@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/skymap/skymap/internal/store/storetest"
 )
@@ -195,5 +196,49 @@ func TestTailBudget(t *testing.T) {
 		if s.Events != 15 {
 			t.Errorf("%s at the end: %d events read, want 15", s.Region, s.Events)
 		}
+	}
+}
+
+// OnEvents is given each new event once per component of its group:
+// nothing of the history before the first poll, nothing again on a poll
+// without news, and nothing again after a restart on the same state, even
+// for events the overlap reads twice.
+func TestTailOnEvents(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	now := t0
+	api := &groupLogs{events: map[string][]types.FilteredLogEvent{"/fn": nil}, calls: map[string]int{}}
+	api.add("/fn", "old", t0.Add(-time.Hour), "before skymap")
+	st := &storetest.MemState{}
+	targets := []Target{{"fn", Group{Account: "123456789012", Region: "eu-west-1", Name: "/fn"}},
+		{"fn-too", Group{Account: "123456789012", Region: "eu-west-1", Name: "/fn"}}}
+	given := map[string][]string{} // component -> messages, in the order given
+	newTail := func() *Tail {
+		return &Tail{Client: func(context.Context, string, string) (API, error) { return api, nil }, State: st,
+			Targets: func() []Target { return targets }, Now: func() time.Time { return now },
+			OnEvents: func(c string, evs []Event) {
+				for _, e := range evs {
+					given[c] = append(given[c], e.Message)
+				}
+			}}
+	}
+	tail := newTail()
+	tail.Poll(context.Background())
+	if len(given) != 0 {
+		t.Fatalf("the first poll gave the history: %v", given)
+	}
+	api.add("/fn", "e1", t0.Add(time.Second), "line 1")
+	api.add("/fn", "e2", t0.Add(2*time.Second), "line 2")
+	now = t0.Add(time.Minute)
+	tail.Poll(context.Background())
+	tail.Poll(context.Background()) // no news
+	// A restart on the same state; the overlap reads e1 and e2 again.
+	api.add("/fn", "e3", t0.Add(70*time.Second), "line 3")
+	now = t0.Add(2 * time.Minute)
+	tail = newTail()
+	tail.Poll(context.Background())
+	tail.Poll(context.Background())
+	want := map[string][]string{"fn": {"line 1", "line 2", "line 3"}, "fn-too": {"line 1", "line 2", "line 3"}}
+	if diff := cmp.Diff(want, given); diff != "" {
+		t.Errorf("events given (-want +got):\n%s", diff)
 	}
 }

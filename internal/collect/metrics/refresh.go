@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,13 +29,25 @@ type Refresher struct {
 	Interval time.Duration
 	Log      *slog.Logger
 	Now      func() time.Time
+	// OnPoints, when set, is given after each refresh the datapoints it
+	// fetched that no earlier call was given, oldest first per series:
+	// each point once per (series, time), again only when CloudWatch
+	// revised its value. What was given is remembered in memory for the
+	// window a refresh asks for, so the first refresh after a restart may
+	// give points of that window again. It runs in the refresh and must
+	// return quickly; nil gives nothing.
+	OnPoints func([]Sample)
 
 	mu      sync.Mutex
 	samples []Sample
 	last    time.Time
+	// given is what OnPoints was given, within the last window: by
+	// series key, the value of each point by its time in Unix ms.
+	given map[string]map[int64]float64
 }
 
-// Sample is the newest datapoint of one metric of one component.
+// Sample is a datapoint of one metric of one component: the newest
+// (Samples) or a new one (OnPoints).
 type Sample struct {
 	Query
 	Time  time.Time
@@ -100,6 +113,48 @@ func (r *Refresher) Refresh(ctx context.Context) {
 	if r.Log != nil {
 		r.Log.Debug("metrics refreshed", "queries", len(queries), "samples", len(out))
 	}
+	if r.OnPoints != nil {
+		r.mu.Lock()
+		points := r.newPoints(series, labels, from)
+		r.mu.Unlock()
+		if len(points) > 0 {
+			r.OnPoints(points)
+		}
+	}
+}
+
+// newPoints returns the points of series not given before (or given with
+// another value), and remembers them; what is remembered from before from
+// is forgotten. The caller holds r.mu.
+func (r *Refresher) newPoints(series []Series, labels [][]string, from time.Time) []Sample {
+	given := make(map[string]map[int64]float64, len(r.given))
+	for key, points := range r.given {
+		for ms, v := range points {
+			if ms >= from.UnixMilli() {
+				if given[key] == nil {
+					given[key] = map[int64]float64{}
+				}
+				given[key][ms] = v
+			}
+		}
+	}
+	var out []Sample
+	for i, s := range series {
+		key := s.Account + "|" + s.Region + "|" + s.Component + "|" + s.Key()
+		for j, at := range s.Timestamps {
+			ms, v := at.UnixMilli(), s.Values[j]
+			if old, ok := given[key][ms]; ok && (old == v || math.IsNaN(old) && math.IsNaN(v)) {
+				continue
+			}
+			if given[key] == nil {
+				given[key] = map[int64]float64{}
+			}
+			given[key][ms] = v
+			out = append(out, Sample{Query: s.Query, Time: at, Value: v, Labels: labels[i]})
+		}
+	}
+	r.given = given
+	return out
 }
 
 // Samples returns the latest samples.
@@ -123,6 +178,15 @@ var invalidName = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
 func PromName(namespace, metric, stat string) string {
 	ns := strings.ToLower(invalidName.ReplaceAllString(strings.TrimPrefix(namespace, "AWS/"), "_"))
 	return "aws_" + ns + "_" + promString(metric) + "_" + promString(stat)
+}
+
+// OTLPName is a sample's OpenTelemetry metric name: the parts of PromName
+// joined by dots, aws.<namespace>.<metric>.<statistic>, e.g.
+// aws.ec2.cpuutilization.average, so that a Prometheus exporter
+// downstream, which turns dots into underscores, names it as PromName does.
+func OTLPName(namespace, metric, stat string) string {
+	ns := strings.ToLower(invalidName.ReplaceAllString(strings.TrimPrefix(namespace, "AWS/"), "_"))
+	return "aws." + ns + "." + promString(metric) + "." + promString(stat)
 }
 
 // PromLabel is a label name made of an arbitrary key (a dimension or tag
