@@ -84,6 +84,7 @@ var (
 	errGone        = errors.New("gone")
 	errUnavailable = errors.New("unavailable")
 	errTimeout     = errors.New("timeout")
+	errMethod      = errors.New("method not allowed")
 )
 
 // apiError is an error with the code and message the client sees.
@@ -102,31 +103,12 @@ func badRequest(msg string) error { return &apiError{errBadRequest, "bad_request
 // historyPruned says that what was asked for is older than the kept history.
 func historyPruned(msg string) error { return &apiError{errGone, "history_pruned", msg} }
 
-// Handler returns the API's routes.
+// Handler returns the API's routes (routes.go); any other request answers
+// 404, or 405 with Allow when the path is served for other methods.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", s.handle(func(r *http.Request) (any, error) {
-		return map[string]string{"status": "ok"}, nil
-	}))
-	if s.Prometheus != nil {
-		mux.Handle("GET /metrics", s.Prometheus)
-	}
-	mux.Handle("GET /api/components", s.handle(s.components))
-	mux.Handle("GET /api/components/{id...}", s.handle(s.component))
-	mux.Handle("GET /api/relations", s.handle(s.relations))
-	mux.Handle("GET /api/insights", s.handle(s.insights))
-	mux.Handle("GET /api/changes", s.handle(s.changes))
-	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
-	mux.HandleFunc("GET /api/export", s.export)
-	s.flowsRoutes(mux)
-	if s.Traces != nil {
-		mux.Handle("POST /v1/traces", s.Traces)
-		mux.Handle("GET /api/traces/relations", s.Traces)
-	}
-	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
-	mux.Handle("/", s.handle(func(r *http.Request) (any, error) {
-		return nil, notFound("no route for " + r.Method + " " + r.URL.Path)
-	}))
+	s.routes(mux)
+	mux.Handle("/", s.noRoute(mux))
 	return mux
 }
 
@@ -158,6 +140,8 @@ func (s *Server) errorBody(r *http.Request, err error) (int, any) {
 		status, code, msg = http.StatusServiceUnavailable, ae.code, ae.message
 	case errors.As(err, &ae) && errors.Is(err, errTimeout):
 		status, code, msg = http.StatusGatewayTimeout, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errMethod):
+		status, code, msg = http.StatusMethodNotAllowed, ae.code, ae.message
 	case errors.Is(err, store.ErrBadQuery):
 		// The store's message says what is wrong with the query, for the
 		// user who wrote it.

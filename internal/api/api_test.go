@@ -18,6 +18,12 @@ import (
 
 func testServer(t *testing.T) http.Handler {
 	t.Helper()
+	return testAPI(t).Handler()
+}
+
+// testAPI serves a map of two instances and a subnet.
+func testAPI(t *testing.T) *Server {
+	t.Helper()
 	g := topology.New(nil)
 	sc := model.Scope{Account: "123456789012", Region: "eu-west-1", Type: "aws.ec2.instance"}
 	_, err := g.Apply(context.Background(), "scan", []model.Snapshot{{Scope: sc, Complete: true,
@@ -34,7 +40,7 @@ func testServer(t *testing.T) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return (&Server{Graph: g, Status: func(context.Context) any { return map[string]string{"state": "idle"} }}).Handler()
+	return &Server{Graph: g, Status: func(context.Context) any { return map[string]string{"state": "idle"} }}
 }
 
 func get(t *testing.T, h http.Handler, path string) (int, map[string]any) {

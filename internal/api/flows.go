@@ -278,7 +278,7 @@ func (s *Server) sql(r *http.Request) (any, error) {
 }
 
 // flowsRoutes are the flows endpoints.
-func (s *Server) flowsRoutes(mux *http.ServeMux) {
+func (s *Server) flowsRoutes(mux router) {
 	mux.Handle("GET /api/flows/traffic", s.handle(s.flowTraffic))
 	mux.Handle("GET /api/flows/conversations", s.handle(s.flowConversations))
 	mux.Handle("POST /api/sql", s.handle(s.sql))
