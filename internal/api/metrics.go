@@ -44,13 +44,13 @@ func (s *Server) metrics(r *http.Request, ref string) (any, error) {
 	if s.Metrics == nil {
 		return nil, &apiError{errUnavailable, "metrics_off", "CloudWatch metrics are not configured (metrics.enabled)"}
 	}
-	queries, err := metrics.Queries(&c)
-	if err != nil {
-		return nil, notFound(err.Error())
-	}
 	from, to, period, err := metricWindow(r, time.Now())
 	if err != nil {
 		return nil, err
+	}
+	queries, err := metrics.Queries(&c)
+	if err != nil {
+		return nil, notFound(err.Error())
 	}
 	series, err := s.Metrics.Fetch(r.Context(), queries, from, to, period)
 	if err != nil {
