@@ -137,6 +137,8 @@ func (i Instance) RunsAPI(name string) bool {
 type Server struct {
 	// Listen is the host:port to listen on (server.listen, default 127.0.0.1:8080).
 	Listen string
+	// Auth is server.auth: the credentials the server asks for.
+	Auth Auth
 }
 
 // Storage configures skymap's embedded storage.
@@ -277,7 +279,7 @@ func Parse(data []byte) (*Config, error) {
 		problems = append(problems, fe)
 	}
 	if len(problems) > 0 {
-		scrub(problems, append(raw.OTLP.secrets(), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID,
+		scrub(problems, append(append(raw.OTLP.secrets(), raw.Server.Auth.secrets()...), raw.InitConfig.AccessKeyID, raw.InitConfig.SecretAccessKey, raw.InitConfig.ExternalID,
 			raw.StackState.APIKey)...)
 		return nil, join(problems)
 	}

@@ -85,7 +85,8 @@ type rawInstance struct {
 
 // rawServer is skymap's server section.
 type rawServer struct {
-	Listen string `yaml:"listen"`
+	Listen string  `yaml:"listen"`
+	Auth   rawAuth `yaml:"auth"`
 }
 
 // rawStorage is skymap's storage section.
@@ -192,7 +193,7 @@ func (r *rawConfig) config() *Config {
 		ExternalID:                 r.InitConfig.ExternalID,
 		AllowRoleWithoutExternalID: r.AWS.AllowRoleWithoutExternalID,
 		FullRunInterval:            seconds(r.InitConfig.FullRunInterval),
-		Server:                     Server{Listen: r.Server.Listen},
+		Server:                     Server{Listen: r.Server.Listen, Auth: r.Server.Auth.auth()},
 		Storage:                    r.Storage.storage(),
 		FlowLogs:                   r.FlowLogs.flowLogs(),
 		Traces:                     r.Traces.traces(),

@@ -16,9 +16,9 @@ import (
 // Validate checks the server section.
 func (s *rawServer) Validate() error {
 	if _, port, err := net.SplitHostPort(s.Listen); err != nil || !validPort(port) {
-		return errorf("listen", "%q is not a host:port address (e.g. 127.0.0.1:8080)", s.Listen)
+		return errors.Join(errorf("listen", "%q is not a host:port address (e.g. 127.0.0.1:8080)", s.Listen), prefix("auth", s.Auth.Validate()))
 	}
-	return nil
+	return prefix("auth", s.Auth.Validate())
 }
 
 func validPort(port string) bool {
