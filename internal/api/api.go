@@ -79,12 +79,13 @@ type Server struct {
 
 // Error kinds the API maps to HTTP statuses.
 var (
-	errNotFound    = errors.New("not found")
-	errBadRequest  = errors.New("bad request")
-	errGone        = errors.New("gone")
-	errUnavailable = errors.New("unavailable")
-	errTimeout     = errors.New("timeout")
-	errMethod      = errors.New("method not allowed")
+	errNotFound     = errors.New("not found")
+	errBadRequest   = errors.New("bad request")
+	errGone         = errors.New("gone")
+	errUnavailable  = errors.New("unavailable")
+	errTimeout      = errors.New("timeout")
+	errMethod       = errors.New("method not allowed")
+	errUnauthorized = errors.New("unauthorized")
 )
 
 // apiError is an error with the code and message the client sees.
@@ -142,6 +143,8 @@ func (s *Server) errorBody(r *http.Request, err error) (int, any) {
 		status, code, msg = http.StatusGatewayTimeout, ae.code, ae.message
 	case errors.As(err, &ae) && errors.Is(err, errMethod):
 		status, code, msg = http.StatusMethodNotAllowed, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errUnauthorized):
+		status, code, msg = http.StatusUnauthorized, ae.code, ae.message
 	case errors.Is(err, store.ErrBadQuery):
 		// The store's message says what is wrong with the query, for the
 		// user who wrote it.

@@ -136,6 +136,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if o.Listen != "" {
 		listen = o.Listen
 	}
+	if err := cfg.Server.Auth.CheckExposure(listen); err != nil {
+		return err
+	}
 	st, err := embedded.Open(ctx, dir)
 	if err != nil {
 		return err
@@ -227,8 +230,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if insights != nil {
 		apiSrv.Insights = insights
 	}
-	srv := &http.Server{Handler: ui.Handler(apiSrv.Handler()), ReadHeaderTimeout: 10 * time.Second}
-	log.Info("serving API", "addr", ln.Addr().String())
+	auth := api.Auth{Token: cfg.Server.Auth.Token.Reveal(), User: cfg.Server.Auth.User, Password: cfg.Server.Auth.Password.Reveal()}
+	srv := &http.Server{Handler: api.RequireAuth(auth, ui.Handler(apiSrv.Handler())), ReadHeaderTimeout: 10 * time.Second}
+	log.Info("serving API", "addr", ln.Addr().String(), "auth", auth.On())
 	if o.Ready != nil {
 		o.Ready(ln.Addr().String())
 	}
