@@ -32,6 +32,7 @@ func streamAPI(ctx context.Context, m *Main, cmd, server, path string, w io.Writ
 		fmt.Fprintf(m.Stderr, "skymap %s: %v\n", cmd, err)
 		return exitUsage
 	}
+	m.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "skymap %s: ask %s: %v (is `skymap serve` running?)\n", cmd, server, err)
@@ -54,4 +55,12 @@ func streamAPI(ctx context.Context, m *Main, cmd, server, path string, w io.Writ
 		return exitFailure
 	}
 	return exitOK
+}
+
+// authorize adds m's token to a request to a server; a server without
+// server.auth ignores it.
+func (m *Main) authorize(req *http.Request) {
+	if m.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+m.Token)
+	}
 }

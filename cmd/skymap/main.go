@@ -28,7 +28,9 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := NewMain(os.Stdin, os.Stdout, os.Stderr).Run(ctx, os.Args[1:])
+	m := NewMain(os.Stdin, os.Stdout, os.Stderr)
+	m.Token = os.Getenv("SKYMAP_TOKEN")
+	code := m.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
 }
@@ -37,6 +39,9 @@ func main() {
 type Main struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// Token, when set, is sent as a bearer token to a running server
+	// (server.auth.token); main reads it from SKYMAP_TOKEN.
+	Token string
 }
 
 // NewMain returns a Main writing to the given streams.

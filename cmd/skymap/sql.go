@@ -60,7 +60,7 @@ func runSQL(ctx context.Context, m *Main, args []string) int {
 	if *data != "" {
 		res, err = sqlFromDir(ctx, *data, query, *maxRows)
 	} else {
-		res, raw, err = sqlFromServer(ctx, *server, query, *maxRows)
+		res, raw, err = sqlFromServer(ctx, m, *server, query, *maxRows)
 	}
 	if err != nil {
 		fmt.Fprintf(m.Stderr, "skymap sql: %s\n", safe(err.Error()))
@@ -127,13 +127,14 @@ func cell(v any, null string) string {
 
 // sqlFromServer asks a running server; it returns the answer decoded and
 // as sent.
-func sqlFromServer(ctx context.Context, server, query string, maxRows int) (*store.SQLResult, []byte, error) {
+func sqlFromServer(ctx context.Context, m *Main, server, query string, maxRows int) (*store.SQLResult, []byte, error) {
 	reqBody, _ := json.Marshal(map[string]any{"query": query, "max_rows": maxRows})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(server, "/")+"/api/sql", bytes.NewReader(reqBody))
 	if err != nil {
 		return nil, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	m.authorize(req)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ask %s: %w (is `skymap serve` running? --data DIR reads a data directory no server holds)", server, err)
