@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -63,12 +64,17 @@ func TestRequireAuth(t *testing.T) {
 		if tt.status != 401 {
 			continue
 		}
-		var body struct{ Error struct{ Code, Message string } }
+		var body struct {
+			Error struct{ Code, Message string }
+		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Code != "unauthorized" || body.Error.Message == "" {
 			t.Errorf("%s: body %s", tt.name, rec.Body)
 		}
 		if ch := rec.Header().Values("WWW-Authenticate"); !slices.Contains(ch, `Basic realm="skymap", charset="UTF-8"`) {
 			t.Errorf("%s: WWW-Authenticate %q, want a Basic challenge for browsers", tt.name, ch)
+		}
+		if ch := rec.Header().Values("WWW-Authenticate"); !strings.HasSuffix(tt.name, "basic only") && !slices.Contains(ch, `Bearer realm="skymap"`) {
+			t.Errorf("%s: WWW-Authenticate %q, want a Bearer challenge", tt.name, ch)
 		}
 	}
 }
