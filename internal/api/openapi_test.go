@@ -31,6 +31,11 @@ type routeList []string
 // Handle records pattern.
 func (l *routeList) Handle(pattern string, _ http.Handler) { *l = append(*l, pattern) }
 
+// HandleFunc records pattern.
+func (l *routeList) HandleFunc(pattern string, _ func(http.ResponseWriter, *http.Request)) {
+	*l = append(*l, pattern)
+}
+
 // documented returns the document's "METHOD path"s.
 func documented(t *testing.T) []string {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 // for the test that holds the routes and the OpenAPI document together.
 type router interface {
 	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
 }
 
 // openAPI is the OpenAPI 3.1 document of the routes below, served at GET
