@@ -41,7 +41,8 @@ const flowsShown = `window.__skymap.flows && window.__skymap.flows.named && wind
 // flows; the chart is drawn and sums the API's bytes; the table lists the
 // API's conversations with their bytes, the rejected SSH highlighted; a
 // local-port filter keeps port 443; sorting by bytes in and out reorders
-// the rows; the VPC scope shows the conversations within its CIDR; and
+// the rows; the VPC scope shows the conversations within its CIDR, an
+// account's what its flow logs reported; and
 // clicking app-1 opens its details. With -update it rewrites
 // docs/screenshots/flows.png.
 func TestUIFlows(t *testing.T) {
@@ -147,6 +148,19 @@ func TestUIFlows(t *testing.T) {
 	b.WaitJS(t, 10*time.Second, flowsShown)
 	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#flows-table tbody tr").length`); n < 3 {
 		t.Errorf("VPC %s's flows: %d rows, want at least web-1's and app-1's 3", vpc, n)
+	}
+
+	// An account's scope: what its flow logs reported; the other account's
+	// are none.
+	b.Do(t, 10*time.Second, browsertest.SetHash("#/flows?account="+flowAccount))
+	b.WaitJS(t, 10*time.Second, flowsShown)
+	if n := browsertest.Eval[int](t, b, `document.querySelectorAll("#flows-table tbody tr").length`); n != 4 {
+		t.Errorf("account %s's flows: %d rows, want the 4 conversations SeedFlowLogs wrote", flowAccount, n)
+	}
+	b.Do(t, 10*time.Second, browsertest.SetHash("#/flows?account=111111111111"))
+	b.WaitJS(t, 10*time.Second, flowsShown)
+	if text := browsertest.Eval[string](t, b, `document.getElementById("flows-count").textContent`); text != "No flows in the range with these filters." {
+		t.Errorf("account 111111111111's flows: %q", text)
 	}
 
 	// Clicking app-1's end opens its details.

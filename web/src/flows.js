@@ -1,5 +1,5 @@
-// flows.js is the flows explorer: the traffic of a component, a VPC or the
-// whole estate over a time range, as a chart of bytes in and out (rejected
+// flows.js is the flows explorer: the traffic of a component, a VPC, an
+// account or the whole estate over a time range, as a chart of bytes in and out (rejected
 // bytes highlighted) and a table of its conversations, filtered and
 // sorted, each end linked to its component.
 import uPlot from "uplot";
@@ -27,8 +27,8 @@ let plot = null;
 // later route's page.
 let shown = 0;
 
-// render shows the explorer for the route's params: scope (component=<id>
-// or vpc=<id>, else the estate), range (1h, 6h, 24h, or custom with
+// render shows the explorer for the route's params: scope (component=<id>,
+// vpc=<id> or account=<id>, else the estate), range (1h, 6h, 24h, or custom with
 // from= and to=), the FILTERS and sort (total, in, out).
 export async function render(page, params) {
   if (plot) plot.destroy();
@@ -38,7 +38,7 @@ export async function render(page, params) {
   const route = location.hash;
   const p = { ...params };
   if (p.range !== "custom" && !RANGES[p.range]) p.range = "1h";
-  const kind = p.component ? "component" : p.vpc ? "vpc" : "estate";
+  const kind = p.component ? "component" : p.vpc ? "vpc" : p.account ? "account" : "estate";
   clear(page);
   const out = h("div", { id: "flows-out" }, h("p", { className: "muted" }, "Loading…"));
   const doc = h("div", { className: "doc flows" }, h("h1", { id: "flows-title" }, "Flows"), scopeForm(p, kind), filterForm(p, kind), out);
@@ -80,6 +80,10 @@ export async function render(page, params) {
     if (!q.addr) q.addr = cidr;
     scopeNote = `Traffic with an address in the VPC's CIDR block ${cidr}` + (q.addr !== cidr ? `, filtered by ${q.addr}` : "") +
       "; in is server to client, out client to server.";
+  } else if (kind === "account") {
+    q.account = p.account;
+    title = "Flows of account " + p.account;
+    scopeNote = "Traffic the account's flow logs reported; in is server to client, out client to server.";
   } else {
     scopeNote = "In is server to client, out client to server.";
   }
@@ -151,13 +155,17 @@ function go(p, change) {
 
 function scopeForm(p, kind) {
   const kindSel = h("select", { id: "flows-scope", "aria-label": "Scope" },
-    [["component", "component"], ["vpc", "VPC"], ["estate", "whole estate"]].map(([v, t]) => h("option", { value: v, selected: v === kind }, t)));
-  const ref = h("input", { type: "text", id: "flows-ref", placeholder: "component or VPC id", "aria-label": "Component or VPC",
-    value: p.component || p.vpc || "" });
-  const vpcs = h("datalist", { id: "flows-vpcs" });
-  ref.setAttribute("list", "flows-vpcs");
+    [["component", "component"], ["vpc", "VPC"], ["account", "account"], ["estate", "whole estate"]].map(([v, t]) => h("option", { value: v, selected: v === kind }, t)));
+  const ref = h("input", { type: "text", id: "flows-ref", placeholder: "component, VPC or account id", "aria-label": "Component, VPC or account",
+    value: p.component || p.vpc || p.account || "" });
+  // suggestions: the VPCs and the accounts
+  const known = h("datalist", { id: "flows-known" });
+  ref.setAttribute("list", "flows-known");
   get("/api/components", { type: "aws.ec2.vpc", limit: 1000 }).then((res) => {
-    for (const c of res.components || []) vpcs.append(h("option", { value: c.id }, (c.name || c.id) + " " + vpcCIDR(c)));
+    for (const c of res.components || []) known.append(h("option", { value: c.id }, "VPC " + (c.name || c.id) + " " + vpcCIDR(c)));
+  }, () => {});
+  get("/api/status").then((st) => {
+    for (const a of st.accounts || []) known.append(h("option", { value: a.account }, "account " + a.account));
   }, () => {});
   const rangeSel = h("select", { id: "flows-range", "aria-label": "Range" },
     [...Object.keys(RANGES), "custom"].map((r) => h("option", { value: r, selected: r === p.range }, r === "custom" ? "custom" : "last " + r)));
@@ -168,7 +176,8 @@ function scopeForm(p, kind) {
   return h("form", { className: "filters", id: "flows-scope-form", onsubmit: (e) => {
     e.preventDefault();
     const k = kindSel.value, r = ref.value.trim();
-    const change = { component: k === "component" ? r : "", vpc: k === "vpc" ? r : "", range: rangeSel.value, from: "", to: "" };
+    const change = { component: k === "component" ? r : "", vpc: k === "vpc" ? r : "", account: k === "account" ? r : "",
+      range: rangeSel.value, from: "", to: "" };
     if (rangeSel.value === "custom") {
       change.from = fromIn.value ? new Date(fromIn.value).toISOString() : "";
       change.to = toIn.value ? new Date(toIn.value).toISOString() : "";
@@ -176,7 +185,7 @@ function scopeForm(p, kind) {
     // relative filters make no sense once the component changes
     if (k !== "component") Object.assign(change, { local_port: "", remote_port: "", direction: "" });
     go(p, change);
-  } }, kindSel, ref, vpcs, rangeSel, custom, h("button", { type: "submit" }, "Show"));
+  } }, kindSel, ref, known, rangeSel, custom, h("button", { type: "submit" }, "Show"));
 }
 
 function filterForm(p, kind) {
