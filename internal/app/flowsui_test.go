@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,11 +40,11 @@ const flowsShown = `window.__skymap.flows && window.__skymap.flows.named && wind
 // TestUIFlows drives the flows explorer in Chromium against serve on the
 // sample estate with its seeded flow logs: web-1's details link to its
 // flows; the chart is drawn and sums the API's bytes; the table lists the
-// API's conversations with their bytes, the rejected SSH highlighted; a
-// local-port filter keeps port 443; sorting by bytes in and out reorders
-// the rows; the VPC scope shows the conversations within its CIDR, an
-// account's what its flow logs reported; and
-// clicking app-1 opens its details. With -update it rewrites
+// API's conversations with their bytes, the rejected SSH highlighted;
+// sorting by bytes in and out reorders the rows; a local-port filter keeps
+// port 443 and a bad port shows the API's error; the VPC's scope shows the
+// conversations within its CIDR, an account's what its flow logs
+// reported; and clicking app-1 opens its details. With -update it rewrites
 // docs/screenshots/flows.png.
 func TestUIFlows(t *testing.T) {
 	b := browsertest.New(t)
@@ -138,6 +139,13 @@ func TestUIFlows(t *testing.T) {
 	b.WaitJS(t, 10*time.Second, `location.hash.includes("local_port=443") && `+flowsShown)
 	if rows := browsertest.Eval[[]flowRow](t, b, readFlowRows); len(rows) != 1 || rows[0].Port != 443 || rows[0].Local != web1 {
 		t.Errorf("filtered by local port 443: %+v", rows)
+	}
+
+	// A bad filter: the API's 400 names the parameter.
+	b.Do(t, 10*time.Second, chromedp.SetValue(chromedp.CSS("#flows-local-port"), "https"), chromedp.Click(chromedp.CSS("#flows-apply")))
+	b.WaitJS(t, 10*time.Second, `location.hash.includes("local_port=https") && `+flowsShown)
+	if text := browsertest.Eval[string](t, b, `(document.getElementById("flows-error") || {}).textContent || ""`); !strings.Contains(text, "local_port: want a port") {
+		t.Errorf("local port https: the page says %q", text)
 	}
 
 	// The VPC's scope: the conversations with an end in its CIDR block.

@@ -99,6 +99,7 @@ export async function render(page, params) {
   const failed = [tr, rj, cv].find((r) => r.status === "rejected");
   if (failed) {
     out.append(h("p", { className: "error", id: "flows-error" }, "Could not read the flows: " + failed.reason.message));
+    hooks.flows = { route, error: failed.reason.message, named: true };
     return;
   }
   out.append(h("p", { className: "muted", id: "flows-window" },
@@ -256,6 +257,7 @@ function drawTable(box, rs, p, kind, truncated) {
 // (its name filled in once known), or, for an address skymap does not know,
 // a link filtering the explorer by it.
 function endpoint(id, p, pending) {
+  const own = id === p.component;
   const addr = hostAddr(id);
   const a = h("a", { className: "endpoint", "data-id": id }, addr || id);
   if (addr) {
@@ -267,7 +269,8 @@ function endpoint(id, p, pending) {
   a.setAttribute("href", componentHref(id));
   const type = h("span", { className: "muted" });
   pending.push([id, a, type]);
-  return h("span", null, a, " ", type, " ", h("a", { href: "#/flows?component=" + encodeURIComponent(id), className: "muted", title: "flows of this component" }, "flows"));
+  return h("span", null, a, " ", type, own ? null : [" ",
+    h("a", { href: "#/flows?component=" + encodeURIComponent(id), className: "muted", title: "flows of this component" }, "flows")]);
 }
 
 // fillNames fills the endpoints' names in, a few lookups at a time.
