@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -49,11 +50,12 @@ type FlowConversations struct {
 }
 
 // flowParams are the query parameters the flows endpoints accept.
-var flowParams = []string{"component", "from", "to", "step", "addr", "port", "local_port", "remote_port", "protocol", "action", "direction"}
+var flowParams = []string{"component", "from", "to", "step", "addr", "port", "local_port", "remote_port", "protocol", "action", "direction", "account"}
 
 // flowTraffic answers GET /api/flows/traffic?component=&from=&to=&step=&addr=
-// &port=&local_port=&remote_port=&protocol=&action=&direction=: traffic
-// per step (default 1m) over [from, to) (default the last hour).
+// &port=&local_port=&remote_port=&protocol=&action=&direction=&account=:
+// traffic per step (default 1m) over [from, to) (default the last hour);
+// account keeps what that account's flow logs reported.
 func (s *Server) flowTraffic(r *http.Request) (any, error) {
 	if s.Flows == nil {
 		return nil, flowsUnavailable()
@@ -194,6 +196,12 @@ func (s *Server) flowQuery(r *http.Request, allowed []string) (store.FlowQuery, 
 			return q, badRequest("direction: want inbound or outbound, got " + strconv.Quote(v))
 		}
 	}
+	if v := p.Get("account"); v != "" {
+		if !accountID.MatchString(v) {
+			return q, badRequest("account: want a 12-digit AWS account id, got " + strconv.Quote(v))
+		}
+		q.Account = v
+	}
 	for _, name := range []string{"direction", "local_port", "remote_port"} {
 		if p.Get(name) != "" && q.Component == "" {
 			return q, badRequest(name + ": needs a component: it is relative to one")
@@ -201,6 +209,9 @@ func (s *Server) flowQuery(r *http.Request, allowed []string) (store.FlowQuery, 
 	}
 	return q, nil
 }
+
+// accountID matches an AWS account id.
+var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
 // protocols are the protocol names the flows endpoints accept.
 var protocols = map[string]uint8{"icmp": 1, "tcp": 6, "udp": 17, "icmpv6": 58}

@@ -73,12 +73,12 @@ func TestFlowTrafficParams(t *testing.T) {
 	h := flowsServer(t, f)
 	from := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	code, body := get(t, h, "/api/flows/traffic?component=arn:aws:ec2:eu-west-1:123456789012:instance/i-1&from=2026-11-22T10:00:00Z"+
-		"&to=2026-11-22T12:00:00Z&step=15m&addr=10.0.0.7&port=443&local_port=443&protocol=tcp&action=accept&direction=inbound")
+		"&to=2026-11-22T12:00:00Z&step=15m&addr=10.0.0.7&port=443&local_port=443&protocol=tcp&action=accept&direction=inbound&account=123456789012")
 	if code != 200 {
 		t.Fatalf("status %d: %v", code, body)
 	}
 	want := store.FlowQuery{Component: "i-1", From: from, To: from.Add(2 * time.Hour), Step: 15 * time.Minute,
-		Addr: netip.MustParsePrefix("10.0.0.7/32"), Port: 443, LocalPort: 443, Protocol: 6, Action: "ACCEPT", Direction: "inbound"}
+		Addr: netip.MustParsePrefix("10.0.0.7/32"), Port: 443, LocalPort: 443, Protocol: 6, Action: "ACCEPT", Direction: "inbound", Account: "123456789012"}
 	if diff := cmp.Diff(want, f.q, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
 		t.Errorf("query (-want +got):\n%s", diff)
 	}
@@ -116,6 +116,8 @@ func TestFlowParamErrors(t *testing.T) {
 		{"direction=inbound", "direction"},
 		{"colour=red", "colour"},
 		{"port=1&port=2", "port"},
+		{"account=12345", "account"},
+		{"account=12345678901x", "account"},
 	} {
 		code, body := get(t, h, "/api/flows/traffic?"+tc.query)
 		msg, _ := body["error"].(map[string]any)["message"].(string)

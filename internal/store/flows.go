@@ -94,7 +94,10 @@ type FlowQuery struct {
 	Protocol                    uint8 // 0 any
 	// Action is "ACCEPT" or "REJECT".
 	Action string
-	Limit  int // 0 means 100
+	// Account keeps the traffic that account's flow logs reported (a
+	// conversation between two accounts is then seen from that side).
+	Account string
+	Limit   int // 0 means 100
 }
 
 // FlowPoint is a component's traffic in one step. In and Out are relative to

@@ -36,7 +36,7 @@ export async function showDetails(pane, id, opts) {
       c.account, " / ", c.region),
     opts.at ? h("p", { className: "note" }, `The map shows ${fmtTime(opts.at)}; these details are of now.`) : null,
     health(c, d.alarms),
-    consoleLink(c),
+    actions(c),
     section("Identifiers", h("ul", { className: "plain mono" }, [c.id, ...(c.identifiers || [])].map((i) => h("li", null, i)))),
     section("Labels", (c.labels || []).length
       ? h("ul", { className: "labels", id: "details-labels" }, c.labels.map((l) => h("li", null, l)))
@@ -88,13 +88,16 @@ function health(c, alarms) {
       a.state, a.reason || "", fmtTime(a.updated)])) : null);
 }
 
-// consoleLink is the "Go to <Kind> console" action; only https links are
-// followed.
-function consoleLink(c) {
-  if (!c.console_url || !c.console_url.startsWith("https://")) return null;
+// actions are the "Go to <Kind> console" action (only https links are
+// followed) and the link to the component's flows (a VPC's: the flows
+// within its CIDR block).
+function actions(c) {
+  const flows = h("a", { className: "button secondary", id: "details-flows",
+    href: "#/flows?" + new URLSearchParams(c.type === "aws.ec2.vpc" ? { vpc: c.id } : { component: c.id }) }, "Flows");
+  if (!c.console_url || !c.console_url.startsWith("https://")) return h("p", { className: "actions" }, flows);
   const kind = shortType(c.type).split(".").pop().replace(/-/g, " ");
-  return h("p", null, h("a", { className: "button", id: "details-console", href: c.console_url, target: "_blank", rel: "noopener noreferrer" },
-    "Go to " + kind + " console"));
+  return h("p", { className: "actions" }, h("a", { className: "button", id: "details-console", href: c.console_url, target: "_blank", rel: "noopener noreferrer" },
+    "Go to " + kind + " console"), flows);
 }
 
 function neighbours(d, opts) {

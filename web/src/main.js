@@ -1,8 +1,10 @@
 // main.js routes skymap's UI: #/topology/<view>?q=&component=&at=,
+// #/flows?component=|vpc=&range=&from=&to=&<filters>&sort=,
 // #/changes?range=&actor=&type= and #/status.
 import "./app.css";
 import * as topology from "./topology.js";
 import * as changes from "./changes.js";
+import * as flows from "./flows.js";
 import * as status from "./status.js";
 
 // CSP violations are counted for the browser tests: there must be none.
@@ -23,7 +25,8 @@ async function route() {
   for (const a of document.querySelectorAll("[data-nav]")) a.classList.toggle("active", a.dataset.nav === name);
   page.dataset.page = name;
   try {
-    if (name === "changes") await changes.render(page, params);
+    if (name === "flows") await flows.render(page, params);
+    else if (name === "changes") await changes.render(page, params);
     else if (name === "status") await status.render(page);
     else await topology.render(page, { view: parts[1] || "All", q: params.q, component: params.component, at: params.at });
   } catch (e) {

@@ -69,6 +69,11 @@ func deduped(q store.FlowQuery) (sql string, args []any, err error) {
 	if q.Protocol != 0 {
 		add("protocol = ?", q.Protocol)
 	}
+	// Before the choice of side: a conversation between two accounts is
+	// counted once, from the side of the account asked for.
+	if q.Account != "" {
+		add("account = ?", q.Account)
+	}
 	where := ""
 	if len(conds) > 0 {
 		where = " WHERE " + strings.Join(conds, " AND ")

@@ -301,6 +301,8 @@ func testFlowConversations(t *testing.T, open func(t *testing.T) store.Flows) {
 		{"remote port of a server: none", store.FlowQuery{Component: "i-b", RemotePort: 443}, []store.FlowConversation{}},
 		{"port", store.FlowQuery{Port: 5432}, []store.FlowConversation{host}},
 		{"protocol", store.FlowQuery{Protocol: 17}, []store.FlowConversation{dns}},
+		{"account", store.FlowQuery{Account: "123456789012", Port: 443}, []store.FlowConversation{ab}},
+		{"another account", store.FlowQuery{Account: "111111111111"}, []store.FlowConversation{}},
 		{"IPv4 prefix", store.FlowQuery{Addr: netip.MustParsePrefix("10.1.0.0/16")}, []store.FlowConversation{dns, cb}},
 		{"single address", store.FlowQuery{Addr: netip.MustParsePrefix("10.0.0.2/32")}, []store.FlowConversation{ab, cb}},
 		{"IPv6 prefix", store.FlowQuery{Addr: netip.MustParsePrefix("2001:db8::/32")}, []store.FlowConversation{host}},
