@@ -130,3 +130,28 @@ func TestOpenAPIValid(t *testing.T) {
 		t.Errorf("GET /api/openapi.json = %d %v", code, body["openapi"])
 	}
 }
+
+// The flows endpoints refuse parameters they do not know: the document
+// lists exactly those they take.
+func TestOpenAPIFlowParams(t *testing.T) {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name string }
+		}
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	conversations := append(slices.DeleteFunc(slices.Clone(flowParams), func(p string) bool { return p == "step" }), "limit")
+	for path, want := range map[string][]string{"/api/flows/traffic": flowParams, "/api/flows/conversations": conversations} {
+		var got []string
+		for _, p := range doc.Paths[path]["get"].Parameters {
+			got = append(got, p.Name)
+		}
+		want = slices.Sorted(slices.Values(want))
+		slices.Sort(got)
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("%s parameters (-taken +documented):\n%s", path, d)
+		}
+	}
+}
