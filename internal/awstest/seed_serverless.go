@@ -54,11 +54,22 @@ func createRole(ctx context.Context, s *Seed, name, trust string, tags map[strin
 	for _, k := range slices.Sorted(maps.Keys(tags)) {
 		in.Tags = append(in.Tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(tags[k])})
 	}
-	out, err := iam.NewFromConfig(s.Config).CreateRole(ctx, in)
-	if err != nil {
+	c := iam.NewFromConfig(s.Config)
+	out, err := c.CreateRole(ctx, in)
+	role := (*iamtypes.Role)(nil)
+	switch {
+	case err == nil:
+		role = out.Role
+	case RetriedCreate(err) == nil: // the SDK's retry of a create that had succeeded
+		got, gerr := c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+		if gerr != nil {
+			return "", fmt.Errorf("create role %s: %w; then get it: %w", name, err, gerr)
+		}
+		role = got.Role
+	default:
 		return "", fmt.Errorf("create role %s: %w", name, err)
 	}
-	return aws.ToString(out.Role.Arn), s.Add(aws.ToString(out.Role.RoleId), "role-id", name)
+	return aws.ToString(role.Arn), s.Add(aws.ToString(role.RoleId), "role-id", name)
 }
 
 // IAMRoles is the account's global IAM seeder: a role that no function
@@ -201,7 +212,7 @@ func seedRestAPI(ctx context.Context, s *Seed) error {
 // feeds the queue and the topic.
 func seedEventRules(ctx context.Context, s *Seed) error {
 	c := eventbridge.NewFromConfig(s.Config)
-	if _, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("skymap-demo-bus")}); err != nil {
+	if _, err := c.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String("skymap-demo-bus")}); RetriedCreate(err) != nil {
 		return fmt.Errorf("create event bus: %w", err)
 	}
 	rules := []struct {
