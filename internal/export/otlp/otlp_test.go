@@ -3,21 +3,14 @@ package otlp
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
+	"github.com/skymap/skymap/internal/export/otlp/otlptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/klauspost/compress/gzip"
-	colllogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	collmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	"go.uber.org/goleak"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/skymap/skymap/internal/collect/logs"
 	"github.com/skymap/skymap/internal/collect/metrics"
@@ -25,163 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// receiver is an OTLP/HTTP endpoint for tests: it decodes what arrives
-// at /v1/metrics and /v1/logs with the collector's request types and
-// answers 200, or what answer says.
-type receiver struct {
-	t   *testing.T
-	srv *httptest.Server
-
-	mu      sync.Mutex
-	metrics []*collmetricspb.ExportMetricsServiceRequest
-	logs    []*colllogspb.ExportLogsServiceRequest
-	headers []http.Header
-	// answer, when set, answers request n (0-based, of either signal)
-	// and returns true, or returns false to let the request be decoded
-	// and answered 200.
-	answer func(n int, w http.ResponseWriter, r *http.Request) bool
-}
-
-func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{t: t}
-	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
-	t.Cleanup(rc.srv.Close)
-	return rc
-}
-
-func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	rc.mu.Lock()
-	n := len(rc.headers)
-	rc.headers = append(rc.headers, r.Header.Clone())
-	answer := rc.answer
-	rc.mu.Unlock()
-	if answer != nil && answer(n, w, r) {
-		return
-	}
-	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/x-protobuf" {
-		rc.t.Errorf("%s %s with Content-Type %q", r.Method, r.URL.Path, r.Header.Get("Content-Type"))
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			rc.t.Errorf("gzip: %v", err)
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		rc.t.Errorf("read body: %v", err)
-	}
-	var resp proto.Message
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	switch r.URL.Path {
-	case "/v1/metrics":
-		req := &collmetricspb.ExportMetricsServiceRequest{}
-		err, resp = proto.Unmarshal(b, req), &collmetricspb.ExportMetricsServiceResponse{}
-		rc.metrics = append(rc.metrics, req)
-	case "/v1/logs":
-		req := &colllogspb.ExportLogsServiceRequest{}
-		err, resp = proto.Unmarshal(b, req), &colllogspb.ExportLogsServiceResponse{}
-		rc.logs = append(rc.logs, req)
-	default:
-		rc.t.Errorf("POST to %s", r.URL.Path)
-	}
-	if err != nil {
-		rc.t.Errorf("decode %s: %v", r.URL.Path, err)
-	}
-	out, _ := proto.Marshal(resp)
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(out)
-}
-
-// point is a metric point as received, flattened.
-type point struct {
-	Resource map[string]string
-	Scope    string
-	Name     string
-	Time     time.Time
-	Value    float64
-	Attrs    map[string]string
-}
-
-// points returns the points received, in the order received.
-func (rc *receiver) points() []point {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	var out []point
-	for _, req := range rc.metrics {
-		for _, rm := range req.ResourceMetrics {
-			for _, sm := range rm.ScopeMetrics {
-				for _, m := range sm.Metrics {
-					for _, dp := range m.GetGauge().GetDataPoints() {
-						out = append(out, point{Resource: attrMap(rm.Resource.GetAttributes()), Scope: sm.Scope.GetName() + "@" + sm.Scope.GetVersion(),
-							Name: m.Name, Time: time.Unix(0, int64(dp.TimeUnixNano)).UTC(), Value: dp.GetAsDouble(), Attrs: attrMap(dp.Attributes)})
-					}
-				}
-			}
-		}
-	}
-	return out
-}
-
-// record is a log record as received, flattened.
-type record struct {
-	Resource       map[string]string
-	Time, Observed time.Time
-	Body           string
-	Attrs          map[string]string
-}
-
-// records returns the log records received, in the order received.
-func (rc *receiver) records() []record {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	var out []record
-	for _, req := range rc.logs {
-		for _, rl := range req.ResourceLogs {
-			for _, sl := range rl.ScopeLogs {
-				for _, lr := range sl.LogRecords {
-					out = append(out, record{Resource: attrMap(rl.Resource.GetAttributes()), Time: time.Unix(0, int64(lr.TimeUnixNano)).UTC(),
-						Observed: time.Unix(0, int64(lr.ObservedTimeUnixNano)).UTC(), Body: lr.Body.GetStringValue(), Attrs: attrMap(lr.Attributes)})
-				}
-			}
-		}
-	}
-	return out
-}
-
-// attrMap renders attributes as strings: arrays as [a b].
-func attrMap(kvs []*commonpb.KeyValue) map[string]string {
-	out := map[string]string{}
-	for _, kv := range kvs {
-		if _, dup := out[kv.Key]; dup {
-			out[kv.Key] = "DUPLICATE KEY"
-			continue
-		}
-		switch v := kv.Value.Value.(type) {
-		case *commonpb.AnyValue_StringValue:
-			out[kv.Key] = v.StringValue
-		case *commonpb.AnyValue_BoolValue:
-			out[kv.Key] = fmt.Sprint(v.BoolValue)
-		case *commonpb.AnyValue_IntValue:
-			out[kv.Key] = fmt.Sprint(v.IntValue)
-		case *commonpb.AnyValue_ArrayValue:
-			var s []string
-			for _, e := range v.ArrayValue.Values {
-				s = append(s, e.GetStringValue())
-			}
-			out[kv.Key] = fmt.Sprint(s)
-		default:
-			out[kv.Key] = fmt.Sprintf("%T", kv.Value.Value)
-		}
-	}
-	return out
-}
 
 // waitFor polls cond until it holds, failing the test after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -248,8 +84,8 @@ func lookup(id string) (model.Component, bool) {
 // global one), ARN, platform, id, type, name and the configured tags; a
 // component the map no longer has keeps what the point says.
 func TestExportPoints(t *testing.T) {
-	rc := newReceiver(t)
-	e := New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", Gzip: true, Component: lookup, Tags: []string{"Name", "team", "env"},
+	rc := otlptest.NewReceiver(t)
+	e := New(Options{MetricsURL: rc.URL + "/v1/metrics", Gzip: true, Component: lookup, Tags: []string{"Name", "team", "env"},
 		Version: "1.2.3", Linger: time.Millisecond})
 	q := func(c, ns, name, stat string, dims ...[2]string) metrics.Query {
 		return metrics.Query{Component: c, Account: "123456789012", Region: "eu-west-1", Namespace: ns, Name: name, Stat: stat, Dimensions: dims}
@@ -280,25 +116,23 @@ func TestExportPoints(t *testing.T) {
 		"skymap.component.id": distribution.ID, "skymap.component.type": "aws.cloudfront.distribution", "skymap.component.name": "E1"}
 	unknown := map[string]string{"cloud.provider": "aws", "cloud.account.id": "123456789012", "cloud.region": "eu-west-1",
 		"skymap.component.id": "i-gone"}
-	want := []point{
-		{ec2, "skymap@1.2.3", "aws.ec2.cpuutilization.average", t0, 12.5, map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
-		{ec2, "skymap@1.2.3", "aws.ec2.cpuutilization.average", t0.Add(time.Minute), 50, map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
-		{ec2, "skymap@1.2.3", "aws.ec2.network_in.sum", t0, 1e9, map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
-		{lambda, "skymap@1.2.3", "aws.lambda.invocations.sum", t0, 7, map[string]string{"aws.cloudwatch.dimension.FunctionName": "api"}},
-		{cf, "skymap@1.2.3", "aws.cloudfront.requests.sum", t0, 3,
-			map[string]string{"aws.cloudwatch.dimension.DistributionId": "E1", "aws.cloudwatch.dimension.Region": "Global"}},
-		{unknown, "skymap@1.2.3", "aws.ec2.cpuutilization.average", t0, 1, map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-gone"}},
+	want := []otlptest.Point{
+		{Resource: ec2, Scope: "skymap@1.2.3", Name: "aws.ec2.cpuutilization.average", Time: t0, Value: 12.5, Attrs: map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
+		{Resource: ec2, Scope: "skymap@1.2.3", Name: "aws.ec2.cpuutilization.average", Time: t0.Add(time.Minute), Value: 50, Attrs: map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
+		{Resource: ec2, Scope: "skymap@1.2.3", Name: "aws.ec2.network_in.sum", Time: t0, Value: 1e9, Attrs: map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-0abc"}},
+		{Resource: lambda, Scope: "skymap@1.2.3", Name: "aws.lambda.invocations.sum", Time: t0, Value: 7, Attrs: map[string]string{"aws.cloudwatch.dimension.FunctionName": "api"}},
+		{Resource: cf, Scope: "skymap@1.2.3", Name: "aws.cloudfront.requests.sum", Time: t0, Value: 3, Attrs: map[string]string{"aws.cloudwatch.dimension.DistributionId": "E1", "aws.cloudwatch.dimension.Region": "Global"}},
+		{Resource: unknown, Scope: "skymap@1.2.3", Name: "aws.ec2.cpuutilization.average", Time: t0, Value: 1, Attrs: map[string]string{"aws.cloudwatch.dimension.InstanceId": "i-gone"}},
 	}
-	if diff := cmp.Diff(want, rc.points()); diff != "" {
+	if diff := cmp.Diff(want, rc.Points()); diff != "" {
 		t.Errorf("points received (-want +got):\n%s", diff)
 	}
-	rc.mu.Lock()
-	if len(rc.metrics) != 1 || len(rc.metrics[0].ResourceMetrics) != 4 || rc.headers[0].Get("Content-Encoding") != "gzip" ||
-		rc.headers[0].Get("User-Agent") != "skymap/1.2.3" {
+	reqs, headers := rc.MetricRequests(), rc.Headers()
+	if len(reqs) != 1 || len(reqs[0].ResourceMetrics) != 4 || headers[0].Get("Content-Encoding") != "gzip" ||
+		headers[0].Get("User-Agent") != "skymap/1.2.3" {
 		t.Errorf("%d requests, the first of %d resources, headers %v; want one gzipped request of 4 resources",
-			len(rc.metrics), len(rc.metrics[0].ResourceMetrics), rc.headers[0])
+			len(reqs), len(reqs[0].ResourceMetrics), headers[0])
 	}
-	rc.mu.Unlock()
 	if st := e.Statuses(); len(st) != 1 || st[0].Signal != "metrics" || st[0].Sent != 6 || st[0].Requests != 1 || st[0].Failed != 0 ||
 		st[0].Queued != 0 || st[0].LastSent.IsZero() || st[0].LastError != "" {
 		t.Errorf("statuses %+v", st)
@@ -310,9 +144,9 @@ func TestExportPoints(t *testing.T) {
 // logs.MaxMessageBytes: cut messages say so and their size), its group
 // and stream, under its component's resource.
 func TestExportEvents(t *testing.T) {
-	rc := newReceiver(t)
+	rc := otlptest.NewReceiver(t)
 	read := t0.Add(time.Hour)
-	e := New(Options{LogsURL: rc.srv.URL + "/v1/logs", Component: lookup, Linger: time.Millisecond, Now: func() time.Time { return read }})
+	e := New(Options{LogsURL: rc.URL + "/v1/logs", Component: lookup, Linger: time.Millisecond, Now: func() time.Time { return read }})
 	huge := strings.Repeat("é", logs.MaxMessageBytes) // twice the bound in bytes
 	ev := func(sec int, msg string) logs.Event {
 		return logs.Event{Timestamp: t0.Add(time.Duration(sec) * time.Second), IngestionTime: t0.Add(time.Duration(sec+1) * time.Second),
@@ -335,18 +169,18 @@ func TestExportEvents(t *testing.T) {
 		}
 		return m
 	}
-	got := rc.records()
+	got := rc.Records()
 	if len(got) == 4 {
 		if b := got[3].Body; len(b) > logs.MaxMessageBytes || !strings.HasPrefix(b, "éé") || !strings.HasSuffix(b, "é") {
 			t.Errorf("huge body: %d bytes, ends %q", len(b), b[max(0, len(b)-4):])
 		}
 		got[3].Body = "(checked)"
 	}
-	want := []record{
-		{res, t0.Add(time.Second), read, "START RequestId: 1", attrs()},
-		{res, t0.Add(2 * time.Second), read, "bad \uFFFD( bytes", attrs("skymap.log.invalid_utf8", "true")},
-		{res, t0.Add(3 * time.Second), read, "already cut", attrs("skymap.log.truncated", "true", "skymap.log.size", "300000")},
-		{res, t0.Add(4 * time.Second), read, "(checked)", attrs("skymap.log.truncated", "true", "skymap.log.size", fmt.Sprint(len(huge)))},
+	want := []otlptest.Record{
+		{Resource: res, Time: t0.Add(time.Second), Observed: read, Body: "START RequestId: 1", Attrs: attrs()},
+		{Resource: res, Time: t0.Add(2 * time.Second), Observed: read, Body: "bad \uFFFD( bytes", Attrs: attrs("skymap.log.invalid_utf8", "true")},
+		{Resource: res, Time: t0.Add(3 * time.Second), Observed: read, Body: "already cut", Attrs: attrs("skymap.log.truncated", "true", "skymap.log.size", "300000")},
+		{Resource: res, Time: t0.Add(4 * time.Second), Observed: read, Body: "(checked)", Attrs: attrs("skymap.log.truncated", "true", "skymap.log.size", fmt.Sprint(len(huge)))},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("records received (-want +got):\n%s", diff)
@@ -354,11 +188,9 @@ func TestExportEvents(t *testing.T) {
 	if st := e.Statuses(); len(st) != 1 || st[0].Signal != "logs" || st[0].Sent != 4 || st[0].Failed != 0 {
 		t.Errorf("statuses %+v", st)
 	}
-	rc.mu.Lock()
-	if enc := rc.headers[0].Get("Content-Encoding"); enc != "" {
+	if enc := rc.Headers()[0].Get("Content-Encoding"); enc != "" {
 		t.Errorf("Content-Encoding %q without gzip", enc)
 	}
-	rc.mu.Unlock()
 }
 
 // Each signal goes to its own URL; a signal without one is not exported

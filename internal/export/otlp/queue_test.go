@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"github.com/skymap/skymap/internal/export/otlp/otlptest"
 	"net/http"
 	"runtime"
 	"slices"
@@ -17,18 +18,18 @@ import (
 // back, the batch that was being retried and the newest arrive, nothing
 // else.
 func TestDownEndpointDropsOldest(t *testing.T) {
-	rc := newReceiver(t)
+	rc := otlptest.NewReceiver(t)
 	var down atomic.Bool
 	down.Store(true)
-	rc.answer = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+	rc.SetAnswer(func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		if !down.Load() {
 			return false
 		}
 		c, _, _ := w.(http.Hijacker).Hijack()
 		c.Close()
 		return true
-	}
-	e := New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", QueueSize: 100, BatchSize: 10, Linger: time.Millisecond,
+	})
+	e := New(Options{MetricsURL: rc.URL + "/v1/metrics", QueueSize: 100, BatchSize: 10, Linger: time.Millisecond,
 		MinBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, MaxElapsed: time.Hour})
 	start(t, e)
 	all := samples(1000)
@@ -42,13 +43,13 @@ func TestDownEndpointDropsOldest(t *testing.T) {
 	}
 	st := e.Statuses()[0]
 	if st.Dropped != 890 || st.Queued != 100 || st.Sent != 0 || st.Failed != 0 || st.Retries == 0 ||
-		!strings.Contains(st.LastError, "POST "+rc.srv.URL+"/v1/metrics: ") {
+		!strings.Contains(st.LastError, "POST "+rc.URL+"/v1/metrics: ") {
 		t.Errorf("while down: status %+v, want 890 dropped, 100 queued and the batch under way retried", st)
 	}
 	down.Store(false)
 	waitFor(t, "110 points sent", func() bool { return e.Statuses()[0].Sent == 110 })
 	var got []float64
-	for _, p := range rc.points() {
+	for _, p := range rc.Points() {
 		got = append(got, p.Value)
 	}
 	slices.Sort(got)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/skymap/skymap/internal/export/otlp/otlptest"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -106,8 +107,8 @@ func TestRetries(t *testing.T) {
 		{"501 with Retry-After", 501, "1", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			rc := newReceiver(t)
-			rc.answer = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+			rc := otlptest.NewReceiver(t)
+			rc.SetAnswer(func(n int, w http.ResponseWriter, _ *http.Request) bool {
 				if n >= 2 {
 					return false // the third attempt is accepted
 				}
@@ -118,9 +119,9 @@ func TestRetries(t *testing.T) {
 				}
 				rpcStatus(w, tt.code, "not now: answer "+http.StatusText(tt.code), tt.retryAfter)
 				return true
-			}
+			})
 			clock := &fakeClock{now: t0}
-			e := withClock(New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", Linger: time.Millisecond}), clock)
+			e := withClock(New(Options{MetricsURL: rc.URL + "/v1/metrics", Linger: time.Millisecond}), clock)
 			start(t, e)
 			e.ExportPoints(samples(3))
 			waitFor(t, "the end of the export", func() bool {
@@ -141,7 +142,7 @@ func TestRetries(t *testing.T) {
 			if st.Sent != 3 || st.Requests != 3 || st.Retries != 2 || st.LastError == "" {
 				t.Errorf("status %+v, want 3 sent in the third of 3 requests", st)
 			}
-			if got := rc.points(); len(got) != 3 {
+			if got := rc.Points(); len(got) != 3 {
 				t.Errorf("%d points received, want 3", len(got))
 			}
 		})
@@ -151,16 +152,16 @@ func TestRetries(t *testing.T) {
 // A request that keeps failing is retried until MaxElapsed, then its
 // points are counted failed and the next batch goes.
 func TestRetriesGiveUp(t *testing.T) {
-	rc := newReceiver(t)
-	rc.answer = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+	rc := otlptest.NewReceiver(t)
+	rc.SetAnswer(func(n int, w http.ResponseWriter, _ *http.Request) bool {
 		if n >= 6 {
 			return false
 		}
 		rpcStatus(w, 503, "overloaded", "")
 		return true
-	}
+	})
 	clock := &fakeClock{now: t0}
-	e := withClock(New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", Linger: time.Millisecond, BatchSize: 2,
+	e := withClock(New(Options{MetricsURL: rc.URL + "/v1/metrics", Linger: time.Millisecond, BatchSize: 2,
 		MaxElapsed: 10 * time.Second, MaxBackoff: 4 * time.Second}), clock)
 	start(t, e)
 	e.ExportPoints(samples(4))
@@ -177,7 +178,7 @@ func TestRetriesGiveUp(t *testing.T) {
 	if st.Failed != 2 || st.Sent != 2 || st.Requests != 7 {
 		t.Errorf("status %+v, want the first batch failed after 4 attempts, the second sent at the third", st)
 	}
-	if got := rc.points(); len(got) != 2 || got[0].Value != 2 {
+	if got := rc.Points(); len(got) != 2 || got[0].Value != 2 {
 		t.Errorf("points received %+v, want the second batch's", got)
 	}
 }
@@ -185,16 +186,16 @@ func TestRetriesGiveUp(t *testing.T) {
 // A partial success is counted (sent less rejected), its message kept and
 // logged, and the request not retried.
 func TestPartialSuccess(t *testing.T) {
-	rc := newReceiver(t)
-	rc.answer = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+	rc := otlptest.NewReceiver(t)
+	rc.SetAnswer(func(_ int, w http.ResponseWriter, _ *http.Request) bool {
 		b, _ := proto.Marshal(&collmetricspb.ExportMetricsServiceResponse{PartialSuccess: &collmetricspb.ExportMetricsPartialSuccess{
 			RejectedDataPoints: 2, ErrorMessage: "2 points too old\nfor this tenant"}})
 		w.Header().Set("Content-Type", "application/x-protobuf")
 		w.Write(b)
 		return true
-	}
+	})
 	var logged bytes.Buffer
-	e := New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", Linger: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	e := New(Options{MetricsURL: rc.URL + "/v1/metrics", Linger: time.Millisecond, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	stop := start(t, e)
 	e.ExportPoints(samples(5))
 	waitFor(t, "the answer", func() bool { return e.Statuses()[0].Sent > 0 })
@@ -213,8 +214,8 @@ func TestPartialSuccess(t *testing.T) {
 // the URL's query holds one.
 func TestHeadersNeverLogged(t *testing.T) {
 	const key, token = "sk-live-0123456789", "tok-abcdefghij"
-	rc := newReceiver(t)
-	rc.answer = func(n int, w http.ResponseWriter, r *http.Request) bool {
+	rc := otlptest.NewReceiver(t)
+	rc.SetAnswer(func(n int, w http.ResponseWriter, r *http.Request) bool {
 		if r.Header.Get("X-Api-Key") != key || r.Header.Get("Authorization") != "Bearer "+token {
 			t.Errorf("request %d headers %v", n, r.Header)
 		}
@@ -223,10 +224,10 @@ func TestHeadersNeverLogged(t *testing.T) {
 			return true
 		}
 		return false
-	}
+	})
 	var logged bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := New(Options{MetricsURL: rc.srv.URL + "/v1/metrics?api-key=" + key, LogsURL: "http://127.0.0.1:1/v1/logs?token=" + token,
+	e := New(Options{MetricsURL: rc.URL + "/v1/metrics?api-key=" + key, LogsURL: "http://127.0.0.1:1/v1/logs?token=" + token,
 		Headers: map[string]string{"X-Api-Key": key, "Authorization": "Bearer " + token}, Linger: time.Millisecond, Logger: log,
 		MinBackoff: time.Millisecond, MaxElapsed: time.Millisecond})
 	stop := start(t, e)
@@ -246,7 +247,7 @@ func TestHeadersNeverLogged(t *testing.T) {
 			t.Errorf("the %s shows a header value:\n%s", what, text)
 		}
 	}
-	if !strings.Contains(st[0].LastError, "invalid API key [redacted] for [redacted] ([redacted])") || st[0].URL != rc.srv.URL+"/v1/metrics" ||
+	if !strings.Contains(st[0].LastError, "invalid API key [redacted] for [redacted] ([redacted])") || st[0].URL != rc.URL+"/v1/metrics" ||
 		!strings.Contains(st[1].LastError, "POST http://127.0.0.1:1/v1/logs: ") {
 		t.Errorf("statuses %+v", st)
 	}
@@ -257,12 +258,12 @@ func TestHeadersNeverLogged(t *testing.T) {
 
 // What is queued when Run's context ends is sent before Run returns.
 func TestFlushAtStop(t *testing.T) {
-	rc := newReceiver(t)
-	e := New(Options{MetricsURL: rc.srv.URL + "/v1/metrics", Linger: time.Hour, BatchSize: 2})
+	rc := otlptest.NewReceiver(t)
+	e := New(Options{MetricsURL: rc.URL + "/v1/metrics", Linger: time.Hour, BatchSize: 2})
 	stop := start(t, e)
 	e.ExportPoints(samples(5))
 	stop()
-	if got := rc.points(); len(got) != 5 {
+	if got := rc.Points(); len(got) != 5 {
 		t.Errorf("%d points received after the stop, want 5", len(got))
 	}
 	if st := e.Statuses()[0]; st.Sent != 5 || st.Queued != 0 || st.Requests != 3 {

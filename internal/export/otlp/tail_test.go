@@ -2,6 +2,7 @@ package otlp
 
 import (
 	"context"
+	"github.com/skymap/skymap/internal/export/otlp/otlptest"
 	"sync"
 	"testing"
 	"time"
@@ -49,13 +50,13 @@ func (g *oneGroup) DescribeLogGroups(context.Context, *cloudwatchlogs.DescribeLo
 // once, and a restart on the same state (a new tail and exporter) sends
 // none again, though the tail's overlap reads them again.
 func TestTailExportAcrossRestart(t *testing.T) {
-	rc := newReceiver(t)
+	rc := otlptest.NewReceiver(t)
 	api := &oneGroup{}
 	api.add("old", t0.Add(-time.Hour), "before skymap")
 	state := &storetest.MemState{}
 	now := t0
 	run := func(polls func(tail *logs.Tail)) {
-		e := New(Options{LogsURL: rc.srv.URL + "/v1/logs", Component: lookup, Linger: time.Millisecond})
+		e := New(Options{LogsURL: rc.URL + "/v1/logs", Component: lookup, Linger: time.Millisecond})
 		stop := start(t, e)
 		tail := &logs.Tail{Client: func(context.Context, string, string) (logs.API, error) { return api, nil }, State: state,
 			Targets: func() []logs.Target {
@@ -80,7 +81,7 @@ func TestTailExportAcrossRestart(t *testing.T) {
 		tail.Poll(context.Background())
 	})
 	var got []string
-	for _, r := range rc.records() {
+	for _, r := range rc.Records() {
 		got = append(got, r.Body+" @"+r.Time.Sub(t0).String()+" "+r.Attrs["aws.log.group.names"]+" "+r.Resource["skymap.component.id"])
 	}
 	want := []string{
