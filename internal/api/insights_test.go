@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,6 +56,21 @@ func TestInsightsOff(t *testing.T) {
 	}
 	if _, body := get(t, h, "/api/components/i-1"); body["insights"] != nil {
 		t.Errorf("component details with insights off: %v", body["insights"])
+	}
+}
+
+// With the trace receiver off, its relations answer 503 traces_off, as
+// the other parts that are off do, and POST /v1/traces is not served.
+func TestTracesOff(t *testing.T) {
+	h := insightServer(t, nil)
+	code, body := get(t, h, "/api/traces/relations")
+	if e, _ := body["error"].(map[string]any); code != 503 || e["code"] != "traces_off" {
+		t.Errorf("GET /api/traces/relations: %d %v, want 503 traces_off", code, body)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/v1/traces", strings.NewReader("{}")))
+	if rec.Code != 404 {
+		t.Errorf("POST /v1/traces with the receiver off: %d, want 404", rec.Code)
 	}
 }
 

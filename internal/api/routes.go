@@ -21,8 +21,10 @@ type router interface {
 var openAPI []byte
 
 // routes registers every route of the API: each one here must be in
-// openapi.json. Routes of parts that are off (Prometheus, Traces) are
-// left out, and their paths answer 404.
+// openapi.json. Routes of parts that are off (Prometheus, the OTLP
+// receiver) are left out, and their paths answer 404, but for the trace
+// relations, which answer 503 traces_off like the other API parts that
+// are off.
 func (s *Server) routes(mux router) {
 	mux.Handle("GET /healthz", s.handle(func(r *http.Request) (any, error) {
 		return map[string]string{"status": "ok"}, nil
@@ -48,6 +50,10 @@ func (s *Server) routes(mux router) {
 	if s.Traces != nil {
 		mux.Handle("POST /v1/traces", s.Traces)
 		mux.Handle("GET /api/traces/relations", s.Traces)
+	} else {
+		mux.Handle("GET /api/traces/relations", s.handle(func(*http.Request) (any, error) {
+			return nil, &apiError{errUnavailable, "traces_off", "the OTLP trace receiver is off (traces.enabled: false): no trace relations are kept"}
+		}))
 	}
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
 }
