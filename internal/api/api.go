@@ -198,34 +198,22 @@ func (s *Server) components(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The filters are read once, not once per component: Select calls
+	// match for every component of the map.
+	typ, account, region, layer, health := q.Get("type"), q.Get("account"), q.Get("region"), q.Get("layer"), q.Get("health")
+	name, labels := strings.ToLower(q.Get("name")), q["label"]
 	match := func(c model.Component) bool {
-		if v := q.Get("type"); v != "" && c.Type != v {
+		switch {
+		case typ != "" && c.Type != typ,
+			account != "" && c.Account != account,
+			region != "" && c.Region != region,
+			layer != "" && !strings.EqualFold(c.Layer, layer),
+			name != "" && !strings.Contains(strings.ToLower(c.Name), name),
+			health != "" && !strings.EqualFold(c.Health, health):
 			return false
 		}
-		if v := q.Get("account"); v != "" && c.Account != v {
-			return false
-		}
-		if v := q.Get("region"); v != "" && c.Region != v {
-			return false
-		}
-		if v := q.Get("layer"); v != "" && !strings.EqualFold(c.Layer, v) {
-			return false
-		}
-		if v := q.Get("name"); v != "" && !strings.Contains(strings.ToLower(c.Name), strings.ToLower(v)) {
-			return false
-		}
-		if v := q.Get("health"); v != "" && !strings.EqualFold(c.Health, v) {
-			return false
-		}
-		for _, l := range q["label"] {
-			found := false
-			for _, have := range c.Labels {
-				if have == l {
-					found = true
-					break
-				}
-			}
-			if !found {
+		for _, l := range labels {
+			if !slices.Contains(c.Labels, l) {
 				return false
 			}
 		}

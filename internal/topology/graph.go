@@ -65,6 +65,11 @@ type Graph struct {
 	nodes []*node           // by node number; 0 is never used, nil is free
 	free  []uint32          // free node numbers
 	byID  map[string]uint32 // component id -> node
+	// sorted is the node numbers of byID in id order, for Select; nil
+	// when a component came or went since it was made. Readers make it
+	// under sortedMu (writers, holding mu, only clear it).
+	sorted   []uint32
+	sortedMu sync.Mutex
 	// index maps an identifier to the component claiming it; multi holds
 	// every claimant of the few identifiers several components claim.
 	index map[string]uint32
@@ -260,6 +265,7 @@ func (g *Graph) put(h *holder, c model.Component, data []byte) []string {
 		}
 		g.nodes[n] = &node{scope: h, comp: c, data: data}
 		g.byID[c.ID] = n
+		g.sorted = nil
 		h.ids[n] = struct{}{}
 		for _, ident := range c.Identifiers {
 			g.claim(ident, n)
@@ -313,6 +319,7 @@ func (g *Graph) unclaim(ident string, n uint32) {
 func (g *Graph) remove(n uint32) []string {
 	nd := g.nodes[n]
 	delete(g.byID, nd.comp.ID)
+	g.sorted = nil
 	for _, ident := range nd.comp.Identifiers {
 		g.unclaim(ident, n)
 	}

@@ -1,7 +1,9 @@
 package topology
 
 import (
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/skymap/skymap/internal/model"
 )
@@ -36,26 +38,39 @@ func (g *Graph) Components() []model.Component {
 func (g *Graph) Select(keep func(model.Component) bool, offset, limit int) ([]model.Component, int) {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
-	var hits []*node
-	for _, n := range g.byID {
-		if nd := g.nodes[n]; keep == nil || keep(nd.comp) {
-			hits = append(hits, nd)
+	var out []model.Component
+	total := 0
+	for _, n := range g.order() {
+		nd := g.nodes[n]
+		if keep != nil && !keep(nd.comp) {
+			continue
 		}
+		if total >= offset && (limit < 0 || len(out) < limit) {
+			out = append(out, nd.full())
+		}
+		total++
 	}
-	sort.Slice(hits, func(i, j int) bool { return hits[i].comp.ID < hits[j].comp.ID })
-	total := len(hits)
-	if offset > total {
-		offset = total
-	}
-	hits = hits[offset:]
-	if limit >= 0 && limit < len(hits) {
-		hits = hits[:limit]
-	}
-	out := make([]model.Component, len(hits))
-	for i, nd := range hits {
-		out[i] = nd.full()
+	if out == nil {
+		out = []model.Component{}
 	}
 	return out, total
+}
+
+// order returns the node numbers of the components in id order, made
+// once after the components change: a page of Select walks it instead of
+// sorting every match. The caller holds mu for reading.
+func (g *Graph) order() []uint32 {
+	g.sortedMu.Lock()
+	defer g.sortedMu.Unlock()
+	if g.sorted == nil {
+		ns := make([]uint32, 0, len(g.byID))
+		for _, n := range g.byID {
+			ns = append(ns, n)
+		}
+		slices.SortFunc(ns, func(a, b uint32) int { return strings.Compare(g.nodes[a].comp.ID, g.nodes[b].comp.ID) })
+		g.sorted = ns
+	}
+	return g.sorted
 }
 
 // Len returns the number of components.
