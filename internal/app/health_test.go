@@ -9,14 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/skymap/skymap/internal/api"
 	"github.com/skymap/skymap/internal/awstest"
-	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/model"
 )
 
@@ -37,20 +34,16 @@ func TestServeHealth(t *testing.T) {
 		t.Fatal("the estate has no <i:web-1>")
 	}
 	const function = "arn:aws:lambda:eu-west-1:123456789012:function:skymap-demo-api"
-	cw := metrics.NewClient(cfg)
 	putAlarm := func(name, ns, metric, dim, value string) {
 		t.Helper()
-		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(name), Namespace: aws.String(ns),
-			MetricName: aws.String(metric), Dimensions: []cwtypes.Dimension{{Name: aws.String(dim), Value: aws.String(value)}},
-			Statistic: cwtypes.StatisticAverage, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(80),
-			ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold}); err != nil {
+		if err := awstest.PutAlarm(ctx, cfg, awstest.Alarm{Name: name, Namespace: ns, Metric: metric, DimName: dim, DimValue: value,
+			Threshold: 80}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	setState := func(name string, state cwtypes.StateValue) {
 		t.Helper()
-		if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(name), StateValue: state,
-			StateReason: aws.String("test says " + string(state))}); err != nil {
+		if err := awstest.SetAlarmState(ctx, cfg, name, state); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -96,7 +89,7 @@ func TestServeHealth(t *testing.T) {
 	setState("demo-api-errors", cwtypes.StateValueAlarm)
 	d = wait(instance, model.HealthCritical)
 	if !slices.Contains(d.Component.HealthReasons, "alarm web-1-cpu: ALARM") || len(d.Alarms) != 1 ||
-		d.Alarms[0].Reason != "test says ALARM" || !strings.Contains(d.Alarms[0].ConsoleURL, "#alarmsV2:alarm/web-1-cpu") {
+		d.Alarms[0].Reason != "set to ALARM by the test estate" || !strings.Contains(d.Alarms[0].ConsoleURL, "#alarmsV2:alarm/web-1-cpu") {
 		t.Errorf("%s: reasons %v, alarms %+v", instance, d.Component.HealthReasons, d.Alarms)
 	}
 	if vs := healthVersions(d, "alarm"); len(vs) < 2 || vs[len(vs)-1].Actor != "web-1-cpu" {

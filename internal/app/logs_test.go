@@ -10,11 +10,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-
 	"github.com/skymap/skymap/internal/api"
+	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/collect/logs"
 )
 
@@ -39,22 +36,15 @@ func TestServeLogs(t *testing.T) {
 		worker   = "arn:aws:lambda:eu-west-1:123456789012:function:skymap-demo-worker"
 		group    = "/aws/lambda/skymap-demo-api"
 	)
-	cl := logs.NewClient(cfg)
-	if _, err := cl.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-		t.Fatal(err)
-	}
 	stream := "2026/12/07/[$LATEST]0123456789abcdef"
-	if _, err := cl.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC().Truncate(time.Second)
 	long := "LONG " + strings.Repeat("y", logs.MaxMessageBytes)
 	msgs := []string{"START RequestId: 1", "ERROR payment failed for order 42", "odd bytes \xc3\x28 here", long, `{ $.level = "x" } literal`, "END RequestId: 1"}
-	var evs []types.InputLogEvent
+	var evs []awstest.LogLine
 	for i, msg := range msgs {
-		evs = append(evs, types.InputLogEvent{Message: aws.String(msg), Timestamp: aws.Int64(now.Add(time.Duration(i-10) * time.Minute).UnixMilli())})
+		evs = append(evs, awstest.LogLine{At: now.Add(time.Duration(i-10) * time.Minute), Message: msg})
 	}
-	if _, err := cl.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream), LogEvents: evs}); err != nil {
+	if err := awstest.PutLogs(ctx, cfg, group, stream, evs...); err != nil {
 		t.Fatal(err)
 	}
 
@@ -147,8 +137,7 @@ func TestServeLogs(t *testing.T) {
 
 	// The periodic reader picks up an event written now (not the older
 	// ones: it starts from when it first saw the group), and counts it.
-	if _, err := cl.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
-		LogEvents: []types.InputLogEvent{{Message: aws.String("tailed line"), Timestamp: aws.Int64(time.Now().UnixMilli())}}}); err != nil {
+	if err := awstest.PutLogs(ctx, cfg, group, stream, awstest.LogLine{At: time.Now(), Message: "tailed line"}); err != nil {
 		t.Fatal(err)
 	}
 	var recent api.RecentLogList

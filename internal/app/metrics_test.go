@@ -10,11 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-
 	"github.com/skymap/skymap/internal/api"
+	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/collect/metrics"
 	"github.com/skymap/skymap/internal/model"
 )
@@ -37,12 +34,9 @@ func TestServeMetrics(t *testing.T) {
 	}
 	const function = "arn:aws:lambda:eu-west-1:123456789012:function:skymap-demo-api"
 	now := time.Now().UTC().Truncate(time.Minute)
-	cw := metrics.NewClient(cfg)
 	put := func(ns, name, dim, value string, v float64, ago time.Duration) {
 		t.Helper()
-		if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(ns), MetricData: []cwtypes.MetricDatum{{
-			MetricName: aws.String(name), Dimensions: []cwtypes.Dimension{{Name: aws.String(dim), Value: aws.String(value)}},
-			Timestamp: aws.Time(now.Add(-ago)), Value: aws.Float64(v)}}}); err != nil {
+		if err := awstest.PutMetrics(ctx, cfg, ns, awstest.Datum(name, dim, value, now.Add(-ago), v)); err != nil {
 			t.Fatal(err)
 		}
 	}

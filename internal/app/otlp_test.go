@@ -2,21 +2,13 @@ package app
 
 import (
 	"context"
+	"github.com/skymap/skymap/internal/awstest"
 	"github.com/skymap/skymap/internal/export/otlp/otlptest"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-
-	"github.com/skymap/skymap/internal/collect/logs"
-	"github.com/skymap/skymap/internal/collect/metrics"
 )
 
 // serve exports to a configured OTLP endpoint the CloudWatch datapoints
@@ -43,26 +35,12 @@ func TestServeExportsOTLP(t *testing.T) {
 		apiKey   = "otlp-test-key-0123456789"
 	)
 	now := time.Now().UTC().Truncate(time.Minute)
-	for _, p := range []struct {
-		ago time.Duration
-		v   float64
-	}{{3 * time.Minute, 30}, {2 * time.Minute, 50}} {
-		if _, err := metrics.NewClient(cfg).PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String("AWS/EC2"),
-			MetricData: []cwtypes.MetricDatum{{MetricName: aws.String("CPUUtilization"), Timestamp: aws.Time(now.Add(-p.ago)), Value: aws.Float64(p.v),
-				Dimensions: []cwtypes.Dimension{{Name: aws.String("InstanceId"), Value: aws.String(instance)}}}}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cl := logs.NewClient(cfg)
-	if _, err := cl.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cl.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream)}); err != nil {
+	if err := awstest.PutMetrics(ctx, cfg, "AWS/EC2", awstest.Datum("CPUUtilization", "InstanceId", instance, now.Add(-3*time.Minute), 30),
+		awstest.Datum("CPUUtilization", "InstanceId", instance, now.Add(-2*time.Minute), 50)); err != nil {
 		t.Fatal(err)
 	}
 	logged := time.Now().UTC().Truncate(time.Millisecond)
-	if _, err := cl.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group), LogStreamName: aws.String(stream),
-		LogEvents: []types.InputLogEvent{{Message: aws.String("order 42 paid"), Timestamp: aws.Int64(logged.UnixMilli())}}}); err != nil {
+	if err := awstest.PutLogs(ctx, cfg, group, stream, awstest.LogLine{At: logged, Message: "order 42 paid"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -8,12 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
-	logtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
-	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -51,7 +46,6 @@ func SeedTelemetry(ctx context.Context, m *Moto, b *Built) error {
 	if !ok {
 		return fmt.Errorf("awstest: the estate has no <i:web-1>")
 	}
-	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(schemas.GraniteServiceVersion20100801) })
 	now := time.Now().UTC().Truncate(time.Minute)
 	dim := func(name, value string) []cwtypes.Dimension {
 		return []cwtypes.Dimension{{Name: aws.String(name), Value: aws.String(value)}}
@@ -80,33 +74,23 @@ func SeedTelemetry(ctx context.Context, m *Moto, b *Built) error {
 				Value: aws.Float64(float64(180 + i%11*9)), Unit: cwtypes.StandardUnitMilliseconds})
 	}
 	for ns, data := range map[string][]cwtypes.MetricDatum{"AWS/EC2": web, "AWS/Lambda": fn} {
-		for start := 0; start < len(data); start += 500 {
-			if _, err := cw.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(ns),
-				MetricData: data[start:min(start+500, len(data))]}); err != nil {
-				return fmt.Errorf("put %s metrics: %w", ns, err)
-			}
+		if err := PutMetrics(ctx, cfg, ns, data...); err != nil {
+			return err
 		}
 	}
 	for _, a := range []struct {
-		name, ns, metric, dimName, dimValue string
-		threshold                           float64
-		state                               cwtypes.StateValue
+		Alarm
+		state cwtypes.StateValue
 	}{
-		{DemoCPUAlarm, "AWS/EC2", "CPUUtilization", "InstanceId", instance, 80, cwtypes.StateValueAlarm},
-		{DemoErrorsAlarm, "AWS/Lambda", "Errors", "FunctionName", demoAPIFn, 10, cwtypes.StateValueOk},
+		{Alarm{Name: DemoCPUAlarm, Namespace: "AWS/EC2", Metric: "CPUUtilization", DimName: "InstanceId", DimValue: instance, Threshold: 80, Periods: 3},
+			cwtypes.StateValueAlarm},
+		{Alarm{Name: DemoErrorsAlarm, Namespace: "AWS/Lambda", Metric: "Errors", DimName: "FunctionName", DimValue: demoAPIFn, Threshold: 10, Periods: 3},
+			cwtypes.StateValueOk},
 	} {
-		if _, err := cw.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String(a.name), Namespace: aws.String(a.ns),
-			MetricName: aws.String(a.metric), Dimensions: dim(a.dimName, a.dimValue), Period: aws.Int32(60), EvaluationPeriods: aws.Int32(3),
-			Threshold: aws.Float64(a.threshold), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanThreshold,
-			Statistic: cwtypes.StatisticAverage}); err != nil {
-			return fmt.Errorf("put alarm %q: %w", a.name, err)
-		}
-		if _, err := cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(a.name), StateValue: a.state,
-			StateReason: aws.String(fmt.Sprintf("Threshold crossed: %s %s > %g (demo)", a.metric, a.dimValue, a.threshold))}); err != nil {
-			return fmt.Errorf("set state of alarm %q: %w", a.name, err)
+		if err := PutAlarm(ctx, cfg, a.Alarm, a.state); err != nil {
+			return err
 		}
 	}
-	logs := cloudwatchlogs.NewFromConfig(cfg)
 	for group, lines := range map[string][]string{
 		"/aws/lambda/" + demoAPIFn: {
 			"START RequestId: 5e1d0c2a-0001 Version: $LATEST",
@@ -125,22 +109,12 @@ func SeedTelemetry(ctx context.Context, m *Moto, b *Built) error {
 			`ERROR checkout failed: upstream timeout`,
 		},
 	} {
-		if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String(group)}); err != nil {
-			return fmt.Errorf("create log group %s: %w", group, err)
-		}
-		stream := "2026/12/07/[$LATEST]demo"
-		if _, err := logs.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String(group),
-			LogStreamName: aws.String(stream)}); err != nil {
-			return fmt.Errorf("create log stream in %s: %w", group, err)
-		}
-		events := make([]logtypes.InputLogEvent, len(lines))
+		events := make([]LogLine, len(lines))
 		for i, l := range lines {
-			at := time.Now().Add(-time.Duration(len(lines)-i) * 20 * time.Second)
-			events[i] = logtypes.InputLogEvent{Message: aws.String(l), Timestamp: aws.Int64(at.UnixMilli())}
+			events[i] = LogLine{At: time.Now().Add(-time.Duration(len(lines)-i) * 20 * time.Second), Message: l}
 		}
-		if _, err := logs.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String(group),
-			LogStreamName: aws.String(stream), LogEvents: events}); err != nil {
-			return fmt.Errorf("put log events in %s: %w", group, err)
+		if err := PutLogs(ctx, cfg, group, "2026/12/07/[$LATEST]demo", events...); err != nil {
+			return err
 		}
 	}
 	return nil
