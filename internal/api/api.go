@@ -71,6 +71,15 @@ type Server struct {
 	// Health gives the alarms behind a component's health; nil when
 	// health is off.
 	Health Health
+	// Views keeps the user-defined views; nil when there is no store, and
+	// then only the built-in views exist.
+	Views store.Views
+	// Instances returns the configured instances, for their built-in
+	// views; nil for none.
+	Instances func() []Instance
+	// KnownTypes are the component types a view's filter may name; empty
+	// accepts any.
+	KnownTypes []string
 	// Insights gives DevOps Guru insights (/api/insights,
 	// /api/components/{id}/insights); nil when they are off, and those
 	// answer 503.
@@ -86,6 +95,9 @@ var (
 	errTimeout      = errors.New("timeout")
 	errMethod       = errors.New("method not allowed")
 	errUnauthorized = errors.New("unauthorized")
+	errForbidden    = errors.New("forbidden")
+	errConflict     = errors.New("conflict")
+	errMediaType    = errors.New("unsupported media type")
 )
 
 // apiError is an error with the code and message the client sees.
@@ -115,6 +127,11 @@ func (s *Server) Handler() http.Handler {
 
 // handle adapts a result-or-error function to an http.Handler.
 func (s *Server) handle(f func(r *http.Request) (any, error)) http.Handler {
+	return s.handleStatus(http.StatusOK, f)
+}
+
+// handleStatus is handle answering status on success.
+func (s *Server) handleStatus(status int, f func(r *http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, err := f(r)
 		if err != nil {
@@ -122,7 +139,7 @@ func (s *Server) handle(f func(r *http.Request) (any, error)) http.Handler {
 			writeJSON(w, status, body)
 			return
 		}
-		writeJSON(w, http.StatusOK, v)
+		writeJSON(w, status, v)
 	})
 }
 
@@ -145,6 +162,12 @@ func (s *Server) errorBody(r *http.Request, err error) (int, any) {
 		status, code, msg = http.StatusMethodNotAllowed, ae.code, ae.message
 	case errors.As(err, &ae) && errors.Is(err, errUnauthorized):
 		status, code, msg = http.StatusUnauthorized, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errForbidden):
+		status, code, msg = http.StatusForbidden, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errConflict):
+		status, code, msg = http.StatusConflict, ae.code, ae.message
+	case errors.As(err, &ae) && errors.Is(err, errMediaType):
+		status, code, msg = http.StatusUnsupportedMediaType, ae.code, ae.message
 	case errors.Is(err, store.ErrBadQuery):
 		// The store's message says what is wrong with the query, for the
 		// user who wrote it.
@@ -202,8 +225,14 @@ func (s *Server) components(r *http.Request) (any, error) {
 	// match for every component of the map.
 	typ, account, region, layer, health := q.Get("type"), q.Get("account"), q.Get("region"), q.Get("layer"), q.Get("health")
 	name, labels := strings.ToLower(q.Get("name")), q["label"]
+	inView, err := s.viewParam(r)
+	if err != nil {
+		return nil, err
+	}
 	match := func(c model.Component) bool {
 		switch {
+		case inView != nil && !inView(c):
+			return false
 		case typ != "" && c.Type != typ,
 			account != "" && c.Account != account,
 			region != "" && c.Region != region,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -151,14 +152,19 @@ type Topology struct {
 	Relations  []model.Relation  `json:"relations"`
 }
 
-// topologyAt answers GET /api/topology?at=<RFC 3339>: the map as it was
-// then, from the history; without at, the map now. A time before the kept
-// history is refused: the map would miss what was pruned.
+// topologyAt answers GET /api/topology?at=<RFC 3339>&view=<id>: the map as
+// it was then, from the history; without at, the map now. A time before
+// the kept history is refused: the map would miss what was pruned. With
+// view, only the view's components and the relations between them.
 func (s *Server) topologyAt(r *http.Request) (any, error) {
+	inView, err := s.viewParam(r)
+	if err != nil {
+		return nil, err
+	}
 	v := r.URL.Query().Get("at")
 	if v == "" {
-		comps, _ := s.Graph.Select(nil, 0, -1)
-		return Topology{At: time.Now().UTC(), Components: comps, Relations: s.Graph.Relations()}, nil
+		comps, _ := s.Graph.Select(inView, 0, -1)
+		return inViewOnly(Topology{At: time.Now().UTC(), Components: comps, Relations: s.Graph.Relations()}, inView), nil
 	}
 	at, err := time.Parse(time.RFC3339, v)
 	if err != nil {
@@ -179,5 +185,30 @@ func (s *Server) topologyAt(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Topology{At: at.UTC(), Components: comps, Relations: rels}, nil
+	if inView != nil {
+		comps = slices.DeleteFunc(comps, func(c model.Component) bool { return !inView(c) })
+	}
+	return inViewOnly(Topology{At: at.UTC(), Components: comps, Relations: rels}, inView), nil
+}
+
+// inViewOnly keeps the relations of t between its components when a view
+// filtered them.
+func inViewOnly(t Topology, inView func(model.Component) bool) Topology {
+	if inView == nil {
+		return t
+	}
+	ids := make(map[string]struct{}, len(t.Components))
+	for _, c := range t.Components {
+		ids[c.ID] = struct{}{}
+	}
+	kept := make([]model.Relation, 0, len(t.Relations)/2)
+	for _, rel := range t.Relations {
+		_, src := ids[rel.Source]
+		_, dst := ids[rel.Target]
+		if src && dst {
+			kept = append(kept, rel)
+		}
+	}
+	t.Relations = kept
+	return t
 }

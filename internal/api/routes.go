@@ -45,6 +45,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /api/insights", s.handle(s.insights))
 	mux.Handle("GET /api/changes", s.handle(s.changes))
 	mux.Handle("GET /api/topology", s.handle(s.topologyAt))
+	s.viewsRoutes(mux)
 	mux.Handle("GET /api/export", http.HandlerFunc(s.export))
 	s.flowsRoutes(mux)
 	if s.Traces != nil {
@@ -63,7 +64,7 @@ func (s *Server) routes(mux router) {
 func (s *Server) noRoute(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
-		for _, m := range []string{http.MethodGet, http.MethodPost} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 			probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
 				allow = append(allow, m)

@@ -220,7 +220,8 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 		traceHandler = traces.NewHandler(rec, tracePub.Resolve)
 	}
 	apiSrv := &api.Server{Graph: g, History: st, Flows: flowsDB, Metrics: metricsAPI(cfg, cw), Status: sch.status, Logger: log,
-		Traces: traceHandler, Prometheus: met.Handler()}
+		Traces: traceHandler, Prometheus: met.Handler(), Views: st, KnownTypes: inventory.Types(),
+		Instances: func() []api.Instance { return viewInstances(cfg, prov) }}
 	if health != nil {
 		apiSrv.Health = health
 	}
@@ -549,6 +550,19 @@ func scanScopes(calls []model.CallStatus, problems []inventory.Problem) map[self
 	}
 	for _, p := range problems {
 		out[selfmetrics.Scope{Account: p.Account, Region: p.Region}] = true
+	}
+	return out
+}
+
+// viewInstances returns the configured instances with their accounts, as
+// far as they are known, for their built-in views.
+func viewInstances(cfg *config.Config, prov *awsconn.Provider) []api.Instance {
+	out := make([]api.Instance, len(cfg.Instances))
+	for i, in := range cfg.Instances {
+		out[i] = api.Instance{Name: in.Name, Account: in.Account}
+		if out[i].Account == "" {
+			out[i].Account, _ = prov.KnownAccount(in.RoleARN)
+		}
 	}
 	return out
 }

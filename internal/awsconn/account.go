@@ -82,6 +82,15 @@ func (p *Provider) Account(ctx context.Context, roleARN string) (*Account, error
 	return v.(*Account), nil
 }
 
+// KnownAccount returns the account id of roleARN ("" for the base
+// credentials) once Account has opened it, without calling AWS.
+func (p *Provider) KnownAccount(roleARN string) (string, bool) {
+	if a := p.cached(roleARN); a != nil {
+		return a.ID, true
+	}
+	return "", false
+}
+
 func (p *Provider) cached(roleARN string) *Account {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -15,6 +15,9 @@ import (
 // ErrNotFound is returned when a requested item does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrExists is returned when a name that must be unique is taken.
+var ErrExists = errors.New("already exists")
+
 // ErrLocked is returned when another process already holds a data directory.
 var ErrLocked = errors.New("data directory in use")
 
@@ -68,4 +71,16 @@ type State interface {
 	GetState(ctx context.Context, key string) ([]byte, error)
 	// PutState stores value under key, replacing any previous value.
 	PutState(ctx context.Context, key string, value []byte) error
+}
+
+// Views keeps the views users define (built-in views come from the
+// configuration and are not stored).
+type Views interface {
+	// ListViews returns every stored view, by name.
+	ListViews(ctx context.Context) ([]model.View, error)
+	// PutView stores v under v.ID, replacing the view stored there. It
+	// fails with ErrExists when another view has v's name, ignoring case.
+	PutView(ctx context.Context, v model.View) error
+	// DeleteView deletes the view id, or fails with ErrNotFound.
+	DeleteView(ctx context.Context, id string) error
 }

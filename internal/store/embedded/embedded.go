@@ -124,6 +124,8 @@ var migrations = []string{
 	DROP TABLE relations;
 	ALTER TABLE relations_keyed RENAME TO relations;`,
 	`ALTER TABLE versions ADD COLUMN source_ip TEXT NOT NULL DEFAULT '';`,
+	// Views users define; names are unique ignoring case.
+	`CREATE TABLE views (id TEXT PRIMARY KEY, name TEXT NOT NULL COLLATE NOCASE UNIQUE, doc TEXT NOT NULL);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/store/storetest"
 	"github.com/skymap/skymap/internal/topology"
 )
 
@@ -232,4 +233,24 @@ func TestRelationsMigrateToKeyedTable(t *testing.T) {
 	if d := cmp.Diff(want, st.Relations); d != "" {
 		t.Errorf("relations after migration (-want +got):\n%s", d)
 	}
+}
+
+func TestViews(t *testing.T) {
+	storetest.Views(t, func(t *testing.T) (store.Views, func() store.Views) {
+		dir := t.TempDir()
+		s, err := Open(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, func() store.Views {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if s, err = Open(context.Background(), dir); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		}
+	})
 }
