@@ -167,8 +167,8 @@ func TestBadViews(t *testing.T) {
 	h := viewsAPI(t)
 	for _, tt := range []struct {
 		name, method, path, contentType, body string
-		status                               int
-		want                                 string
+		status                                int
+		want                                  string
 	}{
 		{"form", "POST", "/api/views", "application/x-www-form-urlencoded", "name=x", 415, "Content-Type"},
 		{"no name", "POST", "/api/views", "application/json", `{"filter": {}}`, 400, "name: must not be empty"},
