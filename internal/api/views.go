@@ -63,24 +63,33 @@ func (s *Server) viewsRoutes(mux router) {
 	mux.Handle("DELETE /api/views/{id}", s.handle(s.deleteView))
 }
 
-// builtinViews returns the built-in views of every configured instance, in
-// the configuration's order.
+// builtinViews returns the built-in views of every configured instance,
+// in the configuration's order; with more than one instance, first those
+// of every instance together ("AWS - every instance - All" and so on).
 func (s *Server) builtinViews() []model.View {
 	if s.Instances == nil {
 		return nil
 	}
+	instances := s.Instances()
 	var out []model.View
 	used := map[string]bool{}
-	for i, in := range s.Instances() {
+	if len(instances) > 1 {
+		out = model.BuiltinViews(everyInstance, viewSlug(everyInstance), "", nil)
+		used[viewSlug(everyInstance)] = true
+	}
+	for i, in := range instances {
 		slug := viewSlug(in.Name)
 		if used[slug] {
 			slug += "-" + strconv.Itoa(i+1)
 		}
 		used[slug] = true
-		out = append(out, model.BuiltinViews(in.Name, slug, in.Account)...)
+		out = append(out, model.BuiltinViews(in.Name, slug, in.Name, []string{in.Account})...)
 	}
 	return out
 }
+
+// everyInstance names the built-in views of all instances together.
+const everyInstance = "every instance"
 
 // viewSlug makes an id part of an instance name: lower case letters,
 // digits and dashes.

@@ -60,7 +60,8 @@ func TestBuiltinViews(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("GET /api/views: %d %v", code, body)
 	}
-	want := []string{"AWS - prod - All", "AWS - prod - Infrastructure", "AWS - prod - Serverless",
+	want := []string{"AWS - every instance - All", "AWS - every instance - Infrastructure", "AWS - every instance - Serverless",
+		"AWS - prod - All", "AWS - prod - Infrastructure", "AWS - prod - Serverless",
 		"AWS - Base creds! - All", "AWS - Base creds! - Infrastructure", "AWS - Base creds! - Serverless"}
 	if got := viewNames(body); !slices.Equal(got, want) {
 		t.Errorf("views %q, want %q", got, want)
@@ -69,6 +70,8 @@ func TestBuiltinViews(t *testing.T) {
 		view string
 		want []string
 	}{
+		{"aws-every-instance-all", []string{"i-1", "i-2", "subnet-1"}},
+		{"aws-every-instance-serverless", nil},
 		{"aws-prod-all", []string{"i-1", "i-2", "subnet-1"}},
 		{"aws-prod-infrastructure", []string{"i-1", "i-2", "subnet-1"}},
 		{"aws-prod-serverless", nil},

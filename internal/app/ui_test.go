@@ -104,7 +104,7 @@ func TestUI(t *testing.T) {
 			}
 		}
 		b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`.tabs a[data-view="`+v.name+`"]`)))
-		b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender && window.__skymap.lastRender.view === `+browsertest.JSString(v.name))
+		b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender && window.__skymap.lastRender.viewName.endsWith(" - `+v.name+`")`)
 		if got := browsertest.Eval[int](t, b, `window.__skymap.cy.nodes('[kind = "component"]').length`); got != n || n == 0 {
 			t.Errorf("the %s view draws %d components, want %d", v.name, got, n)
 		}
@@ -113,7 +113,7 @@ func TestUI(t *testing.T) {
 		}
 	}
 	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(`.tabs a[data-view="All"]`)))
-	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender.view === "All"`)
+	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender.viewName.endsWith(" - All")`)
 
 	// Search for web-1, click its node: the details pane shows its type,
 	// its metrics as charts and its logs, untrusted text as text.
@@ -169,10 +169,10 @@ func TestUI(t *testing.T) {
 
 	// The map as it was before the first scan: empty; and now again.
 	b.Do(t, 30*time.Second, browsertest.SetHash("#/topology/All?at="+url.QueryEscape(started.Add(-time.Minute).UTC().Format(time.RFC3339))))
-	b.WaitJS(t, 30*time.Second, `document.getElementById("graph-note").textContent.startsWith("0 of 0 components in the All view as of")`)
+	b.WaitJS(t, 30*time.Second, `document.getElementById("graph-note").textContent.startsWith("0 of 0 components in AWS - every instance - All as of")`)
 	b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS(".searchform button[type=button]")))
 	b.WaitJS(t, 30*time.Second, `document.getElementById("graph-note").textContent.startsWith(`+
-		browsertest.JSString(fmt.Sprintf("%d of %d components in the All view", len(topo.Components), len(topo.Components)))+`)`)
+		browsertest.JSString(fmt.Sprintf("%d of %d components in AWS - every instance - All", len(topo.Components), len(topo.Components)))+`)`)
 
 	// The changes timeline lists the scan's changes, linked to components.
 	b.Do(t, 30*time.Second, browsertest.SetHash("#/changes"))

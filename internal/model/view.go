@@ -76,20 +76,20 @@ var Layers = []string{LayerNetworking, LayerMachines, LayerContainers, LayerServ
 	LayerStorage, LayerDatabases, LayerMessaging, LayerManagement}
 
 // BuiltinViews returns the built-in views of a configured instance whose
-// components are those of account: All, Infrastructure (Networking,
-// Storage and Machines) and Serverless (S3 buckets, Lambda functions and
-// aliases, application load balancers). slug makes their ids,
-// "aws-<slug>-all" and so on.
-func BuiltinViews(instance, slug, account string) []View {
-	acc := []string{account}
-	prefix := "AWS - " + instance + " - "
+// components are those of accounts (nil: of every account): All,
+// Infrastructure (Networking, Storage and Machines) and Serverless (S3
+// buckets, Lambda functions and aliases, application load balancers).
+// Their names are "AWS - <name> - All" and so on, their ids
+// "aws-<slug>-all" and so on. instance is "" for views of no one instance.
+func BuiltinViews(name, slug, instance string, accounts []string) []View {
+	prefix := "AWS - " + name + " - "
 	return []View{
 		{ID: "aws-" + slug + "-all", Name: prefix + "All", Builtin: true, Instance: instance,
-			Filter: ViewFilter{Accounts: acc}},
+			Filter: ViewFilter{Accounts: accounts}},
 		{ID: "aws-" + slug + "-infrastructure", Name: prefix + "Infrastructure", Builtin: true, Instance: instance,
-			Filter: ViewFilter{Accounts: acc, Layers: []string{LayerNetworking, LayerStorage, LayerMachines}}},
+			Filter: ViewFilter{Accounts: accounts, Layers: []string{LayerNetworking, LayerStorage, LayerMachines}}},
 		{ID: "aws-" + slug + "-serverless", Name: prefix + "Serverless", Builtin: true, Instance: instance,
-			Filter: ViewFilter{Accounts: acc, Types: []string{"aws.s3.bucket", "aws.lambda.function", "aws.lambda.alias",
+			Filter: ViewFilter{Accounts: accounts, Types: []string{"aws.s3.bucket", "aws.lambda.function", "aws.lambda.alias",
 				"aws.elb-v2.application-load-balancer"}}},
 	}
 }

@@ -100,6 +100,11 @@ func firstRender(t *testing.T, b *browsertest.Browser, n int) {
 		t.Fatal(err)
 	}
 	api := http.NewServeMux()
+	// One instance's built-in All view: the map holds nothing else.
+	api.HandleFunc("GET /api/views", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"views": [{"id": "aws-big-all", "name": "AWS - big - All", "builtin": true, "instance": "big", "filter": {}}]}`))
+	})
 	api.HandleFunc("GET /api/topology", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)

@@ -35,3 +35,23 @@ export async function get(path, params) {
 export function componentPath(id) {
   return "/api/components/" + encodeURIComponent(id);
 }
+
+// send sends body as JSON with method to path and returns the JSON answer.
+export async function send(method, path, body) {
+  const resp = await fetch(path, {
+    method,
+    headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let out = null;
+  try {
+    out = await resp.json();
+  } catch {
+    // not JSON: reported below by status
+  }
+  if (!resp.ok) {
+    const e = (out && out.error) || {};
+    throw new ApiError(resp.status, e.code || "http_" + resp.status, e.message || resp.statusText);
+  }
+  return out;
+}

@@ -4,8 +4,9 @@ import cytoscape from "cytoscape";
 import fcose from "cytoscape-fcose";
 import { get } from "./api.js";
 import { clear, componentHref, fmtTime, h } from "./dom.js";
-import { buildGraph, VIEWS } from "./model.js";
+import { buildGraph } from "./model.js";
 import { showAggregate, showDetails } from "./details.js";
+import { defaultInstance, describe, editor, groupOf, instanceOf, KINDS, kindOf, loadViews, remove, resolveView } from "./views.js";
 
 cytoscape.use(fcose);
 
@@ -18,53 +19,118 @@ let state = null;
 // hooks is what the browser tests read: the graph and when it first rendered.
 const hooks = (window.__skymap = window.__skymap || {});
 
-// render shows the topology page for view, search q, selected component
-// and time at (RFC 3339; empty for now).
+// render shows the topology page for view (an id of GET /api/views, or
+// All, Infrastructure, Serverless: that built-in view of the current
+// instance), search q, selected component and time at (RFC 3339; empty
+// for now).
 export async function render(page, { view, q, component, at }) {
-  if (!VIEWS[view]) view = "All";
   at = at || "";
   if (!state || !page.contains(state.root)) {
     state = mount(page);
   }
   const s = state;
-  s.view = view;
+  await s.viewsLoading;
+  if (s !== state) return;
+  const v = resolveView(s.views, view || "All", s.current) || s.views[0] || null;
+  s.viewNote = v && view && v.id !== view && !KINDS.includes(view) ? `There is no view “${view}”: showing ${v.name}. ` : "";
+  s.current = v;
+  s.view = v ? v.id : "All";
   s.q = q || "";
-  for (const [name, a] of s.tabs) {
-    a.classList.toggle("active", name === view);
-    const p = new URLSearchParams();
-    if (at) p.set("at", at);
-    a.setAttribute("href", "#/topology/" + name + (at ? "?" + p : ""));
-  }
+  showViews(s, at);
   if (s.search.value !== s.q) s.search.value = s.q;
-  if (s.loaded !== at) {
-    s.loaded = at;
+  const key = s.view + "\u0000" + at;
+  if (s.loaded !== key) {
+    s.loaded = key;
     s.drawn = "";
     s.atInput.value = at ? localInput(new Date(at)) : "";
-    s.loading = load(s, at);
+    s.loading = load(s, at, v);
   }
   await s.loading;
-  if (s !== state || s.loaded !== at) return; // another route won meanwhile
-  if (s.drawn !== view + "\u0000" + s.q) {
-    await draw(view, s.q);
+  if (s !== state || s.loaded !== key) return; // another route won meanwhile
+  if (s.drawn !== s.view + "\u0000" + s.q) {
+    await draw(s.view, s.q);
   }
   select(component);
 }
 
+// showViews fills the view picker and the tabs of the current instance's
+// built-in views, their links keeping the time.
+function showViews(s, at) {
+  const suffix = at ? "?" + new URLSearchParams({ at }) : "";
+  clear(s.picker);
+  const groups = new Map();
+  for (const v of s.views) {
+    const g = groupOf(v);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g).push(v);
+  }
+  for (const [label, vs] of groups) {
+    s.picker.append(h("optgroup", { label }, vs.map((v) => h("option", { value: v.id, selected: v.id === s.view }, v.name))));
+  }
+  s.picker.hidden = s.views.length === 0;
+  clear(s.tabs);
+  const inst = defaultInstance(s.views, s.current);
+  for (const kind of KINDS) {
+    const v = s.views.find((x) => x.builtin && instanceOf(x) === inst && kindOf(x) === kind);
+    const a = h("a", { href: "#/topology/" + encodeURIComponent(v ? v.id : kind) + suffix, role: "tab", "data-view": kind,
+      className: v && v.id === s.view ? "active" : "" }, kind);
+    s.tabs.append(a);
+  }
+  s.editBtn.disabled = s.delBtn.disabled = !s.current || s.current.builtin;
+  s.viewDesc.textContent = s.current ? describe(s.current.filter || {}) : "";
+}
+
+// openEditor shows the form of a new view, or of the current one.
+function openEditor(s, view) {
+  const types = [...new Set(s.data.components.map((c) => c.type))].sort();
+  const close = () => { s.editorBox.hidden = true; clear(s.editorBox); };
+  clear(s.editorBox).append(editor(view, {
+    types,
+    cancel: close,
+    saved: async (v) => {
+      close();
+      s.views = (await loadViews()).views;
+      s.loaded = ""; // the view's filter may have changed
+      if (state === s) go({ view: v.id, component: "" });
+      if (view && view.id === v.id) render(s.root.parentNode, { view: v.id, q: s.q, at: s.at });
+    },
+  }));
+  s.editorBox.hidden = false;
+  s.editorBox.querySelector("input").focus();
+}
+
 function mount(page) {
   clear(page);
-  const tabs = new Map();
+  const tabs = h("div", { className: "tabs", role: "tablist" });
+  const picker = h("select", { id: "view", "aria-label": "View" });
   const search = h("input", { type: "search", id: "search", placeholder: "Search name, id, type, tag…", "aria-label": "Search components" });
   const atInput = h("input", { type: "datetime-local", id: "at", step: 1, "aria-label": "Map as of" });
   const note = h("p", { className: "note", id: "graph-note", role: "status" });
   const graph = h("div", { id: "graph", className: "graph" });
   const pane = h("aside", { id: "details", className: "details", hidden: true });
+  const editorBox = h("div", { className: "editor-box", hidden: true });
+  const viewDesc = h("span", { className: "muted view-desc", id: "view-desc" });
+  const s = { tabs, picker, search, atInput, note, graph, pane, editorBox, viewDesc, view: "All", q: "", cy: null, drawn: "",
+    loaded: null, loading: null, data: { components: [], relations: [] }, byId: new Map(), built: null, at: "",
+    views: [], current: null, viewNote: "", error: "" };
+  s.editBtn = h("button", { type: "button", id: "view-edit", onclick: () => openEditor(s, s.current) }, "Edit");
+  s.delBtn = h("button", { type: "button", id: "view-delete", onclick: async () => {
+    if (!s.current || s.current.builtin || !window.confirm(`Delete the view “${s.current.name}”?`)) return;
+    try {
+      await remove(s.current);
+    } catch (e) {
+      s.note.textContent = "Could not delete the view: " + e.message;
+      return;
+    }
+    s.views = (await loadViews()).views;
+    go({ view: "All", component: "" });
+  } }, "Delete");
+  picker.addEventListener("change", () => go({ view: picker.value, component: "" }));
   const root = h("div", { className: "topology" },
     h("div", { className: "toolbar" },
-      h("div", { className: "tabs", role: "tablist" }, Object.keys(VIEWS).map((name) => {
-        const a = h("a", { href: "#/topology/" + name, role: "tab", "data-view": name }, VIEWS[name].title);
-        tabs.set(name, a);
-        return a;
-      })),
+      picker, tabs,
+      h("span", { className: "view-actions" },
+        h("button", { type: "button", id: "view-new", onclick: () => openEditor(s, null) }, "New view"), s.editBtn, s.delBtn),
       h("form", { className: "searchform", onsubmit: (e) => { e.preventDefault(); go({ q: search.value }); } },
         search, h("button", { type: "submit" }, "Search")),
       h("form", { className: "searchform", onsubmit: (e) => {
@@ -72,21 +138,26 @@ function mount(page) {
         go({ at: atInput.value ? new Date(atInput.value).toISOString() : "" });
       } }, h("label", { for: "at" }, "as of"), atInput, h("button", { type: "submit" }, "Go"),
       h("button", { type: "button", onclick: () => go({ at: "" }) }, "Now")),
-      note,
+      note, viewDesc,
       h("ul", { className: "legend", "aria-label": "Health colours" }, ["CLEAR", "DEVIATING", "CRITICAL", "UNKNOWN", ""].map((k) =>
         h("li", null, h("span", { className: "swatch swatch-" + (k || "none").toLowerCase() }), (k || "not judged").toLowerCase())))),
+    editorBox,
     h("div", { className: "split" }, graph, pane));
+  s.root = root;
   page.appendChild(root);
   search.addEventListener("search", () => { if (!search.value) go({ q: "" }); });
-  return { root, tabs, search, atInput, note, graph, pane, view: "All", q: "", cy: null, drawn: "", loaded: null,
-    loading: null, data: { components: [], relations: [] }, byId: new Map(), built: null, at: "" };
+  s.viewsLoading = loadViews().then(({ views, error }) => {
+    s.views = views;
+    s.error = error;
+  });
+  return s;
 }
 
-// load reads the map now, or as it was at at.
-async function load(s, at) {
+// load reads the view's map now, or as it was at at.
+async function load(s, at, v) {
   s.at = at;
   try {
-    s.data = await get("/api/topology", { at });
+    s.data = await get("/api/topology", { at, view: v ? v.id : "" });
   } catch (e) {
     s.data = { components: [], relations: [] };
     s.error = "Could not read the topology" + (at ? " as of " + at : "") + ": " + e.message;
@@ -114,9 +185,11 @@ async function draw(view, q) {
   const s = state;
   s.drawn = view + "\u0000" + q;
   const t0 = performance.now();
-  const b = buildGraph(s.data.components, s.data.relations, { view, q });
+  // the API filtered the view's components: the graph draws them all
+  const b = buildGraph(s.data.components, s.data.relations, { q });
   s.built = b;
-  let msg = `${b.shown} of ${b.total} components in the ${view} view` + (s.at ? ` as of ${fmtTime(s.at)}` : "");
+  const name = s.current ? s.current.name : "map";
+  let msg = s.viewNote + `${b.shown} of ${b.total} components in ${name}` + (s.at ? ` as of ${fmtTime(s.at)}` : "");
   if (q) msg = `${b.matched.size} matching “${q}”, shown with their neighbours (${b.shown} components)`;
   if (b.aggregated) {
     msg += ` — too many to draw one by one: like components are shown as one node per ${b.aggregated} ` +
@@ -168,7 +241,7 @@ async function draw(view, q) {
     hooks.firstRender = { sinceNavigation: performance.now(), layout: ms, nodes: cy.nodes().length,
       components: cy.nodes(":childless").length, edges: cy.edges().length };
   }
-  hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, q };
+  hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, viewName: name, q };
   s.graph.setAttribute("data-rendered", String(cy.nodes().length));
 }
 
