@@ -103,6 +103,8 @@ export function editor(view, { types = [], saved, cancel }) {
     h("div", { className: "buttons" },
       h("button", { type: "submit", id: "view-save" }, view ? "Save" : "Create view"),
       h("button", { type: "button", onclick: cancel }, "Cancel")));
+  // the API's last refusal stays until the user changes something
+  form.addEventListener("input", () => { err.textContent = ""; });
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const val = (id) => form.querySelector("#" + id).value;
