@@ -16,8 +16,22 @@ export async function get(path, params) {
   for (const [k, v] of Object.entries(params || {})) {
     if (v != null && v !== "") q.set(k, v);
   }
-  const url = path + (q.toString() ? "?" + q : "");
-  const resp = await fetch(url, { headers: { Accept: "application/json" } });
+  return request(path + (q.toString() ? "?" + q : ""), { headers: { Accept: "application/json" } });
+}
+
+// send sends body as JSON with method to path and returns the JSON answer.
+export function send(method, path, body) {
+  return request(path, {
+    method,
+    headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+// request fetches url and returns its JSON body, or throws an ApiError
+// with the API's code and message.
+async function request(url, init) {
+  const resp = await fetch(url, init);
   let body = null;
   try {
     body = await resp.json();
@@ -34,24 +48,4 @@ export async function get(path, params) {
 // componentPath is the API path of component id (any identifier).
 export function componentPath(id) {
   return "/api/components/" + encodeURIComponent(id);
-}
-
-// send sends body as JSON with method to path and returns the JSON answer.
-export async function send(method, path, body) {
-  const resp = await fetch(path, {
-    method,
-    headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let out = null;
-  try {
-    out = await resp.json();
-  } catch {
-    // not JSON: reported below by status
-  }
-  if (!resp.ok) {
-    const e = (out && out.error) || {};
-    throw new ApiError(resp.status, e.code || "http_" + resp.status, e.message || resp.statusText);
-  }
-  return out;
 }
