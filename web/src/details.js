@@ -55,17 +55,20 @@ export async function showDetails(pane, id, opts) {
   loadTelemetry(c.id, metrics, logs, pane);
 }
 
-// showAggregate fills pane with the members of an aggregate node.
+// showAggregate fills pane with the members of an aggregate node; its
+// Expand action (opts.expand) redraws them as single nodes.
 export function showAggregate(pane, label, members, opts) {
   disposeCharts();
   clear(pane);
   pane.dataset.component = "";
   const shown = members.slice(0, 500);
-  pane.append(header(label, opts.close),
+  pane.append(...[header(label, opts.close),
     h("p", { className: "muted" }, `${members.length} components drawn as one node.` +
       (members.length > shown.length ? ` The first ${shown.length}:` : "")),
+    opts.expand ? h("p", { className: "actions" }, h("button", { type: "button", className: "button", id: "details-expand", onclick: opts.expand },
+      `Expand: draw the ${members.length} as single nodes`)) : null,
     h("ul", { className: "plain" }, shown.map((c) => h("li", null,
-      h("a", { href: opts.href(c.id) }, c.name || c.id), " ", h("span", { className: healthClass(c.health) }, c.health || "")))));
+      h("a", { href: opts.href(c.id) }, c.name || c.id), " ", h("span", { className: healthClass(c.health) }, c.health || ""))))].filter(Boolean));
 }
 
 function header(title, close) {

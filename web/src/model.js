@@ -58,7 +58,9 @@ export function matches(c, q) {
 // relations, filtered by search q (the matches and their neighbours),
 // with at most max component nodes: {elements, shown, total, aggregated,
 // matched, groups}. groups maps an aggregate node's id to its member ids.
-export function buildGraph(components, relations, { view = "All", q = "", max = MAX_NODES } = {}) {
+// The aggregates named in expand are drawn as their members instead, in
+// the same group, the others staying aggregated.
+export function buildGraph(components, relations, { view = "All", q = "", max = MAX_NODES, expand = new Set() } = {}) {
   const v = VIEWS[view] || VIEWS.All;
   let comps = components.filter(v.keep);
   const total = comps.length;
@@ -122,10 +124,11 @@ export function buildGraph(components, relations, { view = "All", q = "", max = 
   if (aggregated) {
     for (const [id, g] of groups) {
       const [account, region, vpc] = g.key;
-      if (g.members.length === 1) {
-        const c = g.members[0];
-        nodeOf.set(c.id, c.id);
-        elements.push(componentNode(c, parentOf(account, region, vpc), matched));
+      if (g.members.length === 1 || expand.has(id)) {
+        for (const c of g.members) {
+          nodeOf.set(c.id, c.id);
+          elements.push(componentNode(c, parentOf(account, region, vpc), matched));
+        }
         continue;
       }
       let health = "";
@@ -137,8 +140,9 @@ export function buildGraph(components, relations, { view = "All", q = "", max = 
       const what = aggregated === "type" ? shortType(g.key[3]) : g.key[3];
       elements.push({
         group: "nodes",
+        // Members share their layer: aggregates are by type or by layer.
         data: { id, parent: parentOf(account, region, vpc), label: what + " ×" + g.members.length,
-          kind: "aggregate", health, count: g.members.length },
+          kind: "aggregate", health, count: g.members.length, layer: g.members[0].layer },
       });
     }
   } else {
@@ -174,3 +178,4 @@ function componentNode(c, parent, matched) {
 function clip(s) {
   return s.length > 24 ? s.slice(0, 23) + "…" : s;
 }
+

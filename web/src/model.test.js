@@ -73,3 +73,22 @@ test("past max nodes, like components are aggregated, worst health first", () =>
   assert.equal(edges.length, 1);
   assert.equal(edges[0].data.count, 30);
 });
+
+test("an expanded aggregate is drawn as its members, the others stay aggregated", () => {
+  const comps = [];
+  for (let i = 0; i < 30; i++) {
+    comps.push(comp("fn-" + i, "aws.lambda.function", "Serverless"));
+    comps.push(comp("q-" + i, "aws.sqs.queue", "Messaging"));
+  }
+  const rels = [{ source: "fn-1", target: "q-1", type: "uses-service" }];
+  const before = buildGraph(comps, rels, { max: 10 });
+  const fns = before.elements.find((e) => e.data.kind === "aggregate" && e.data.label.startsWith("lambda.function"));
+  const g = buildGraph(comps, rels, { max: 10, expand: new Set([fns.data.id]) });
+  const kinds = (kind) => g.elements.filter((e) => e.data.kind === kind);
+  assert.equal(kinds("component").length, 30);
+  assert.ok(kinds("component").every((e) => e.data.parent === fns.data.parent && e.data.id.startsWith("fn-")));
+  assert.deepEqual(kinds("aggregate").map((e) => e.data.label), ["sqs.queue ×30"]);
+  assert.ok(!g.groups.has(fns.data.id));
+  const edges = g.elements.filter((e) => e.group === "edges");
+  assert.deepEqual(edges.map((e) => e.data.source), ["fn-1"]);
+});
