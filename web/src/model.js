@@ -179,3 +179,26 @@ function clip(s) {
   return s.length > 24 ? s.slice(0, 23) + "…" : s;
 }
 
+// eventsOf picks, from a component's history (versions oldest first), what
+// happened to it besides scans, newest first: the CloudTrail/EventBridge
+// events that changed it (cause "event:<id> <EventName>") and its health
+// changes (cause "alarm" or "state", with the new health).
+export function eventsOf(versions) {
+  const out = [];
+  for (const v of versions || []) {
+    const cause = v.cause || "";
+    if (cause.startsWith("event:")) {
+      const rest = cause.slice("event:".length);
+      const sp = rest.indexOf(" ");
+      out.push({ kind: "event", time: v.time, seq: v.seq, change: v.change, diff: v.diff,
+        id: sp < 0 ? rest : rest.slice(0, sp), name: sp < 0 ? "" : rest.slice(sp + 1),
+        actor: v.actor || "", sourceIP: v.source_ip || "" });
+    } else if (cause === "alarm" || cause === "state") {
+      const d = v.diff && v.diff.health;
+      const health = (d && typeof d === "object" && d.new) || (v.state && v.state.health) || "";
+      out.push({ kind: "health", time: v.time, seq: v.seq, change: v.change, diff: v.diff, by: cause, health,
+        was: (d && typeof d === "object" && d.old) || "" });
+    }
+  }
+  return out.reverse();
+}

@@ -1,7 +1,7 @@
 // model.test.js: node --test web/src (make ui-test).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildGraph, matches, vpcOf, worse } from "./model.js";
+import { buildGraph, eventsOf, matches, vpcOf, worse } from "./model.js";
 
 const comp = (id, type, layer, extra = {}) =>
   ({ id, type, layer, name: id, account: "111", region: "eu-west-1", labels: [], identifiers: [], data: {}, ...extra });
@@ -91,4 +91,23 @@ test("an expanded aggregate is drawn as its members, the others stay aggregated"
   assert.ok(!g.groups.has(fns.data.id));
   const edges = g.elements.filter((e) => e.group === "edges");
   assert.deepEqual(edges.map((e) => e.data.source), ["fn-1"]);
+});
+
+test("eventsOf keeps events and health changes, newest first, not scans", () => {
+  const vs = [
+    { seq: 1, time: "2026-11-22T10:00:00Z", change: "created", cause: "scan" },
+    { seq: 2, time: "2026-11-22T10:05:00Z", change: "updated", cause: "event:ev-1 CreateTags", actor: "arn:aws:iam::1:user/ann",
+      source_ip: "192.0.2.7", diff: { labels: { old: [], new: ["team:pay"] } } },
+    { seq: 3, time: "2026-11-22T10:06:00Z", change: "updated", cause: "alarm", diff: { health: { old: "CLEAR", new: "CRITICAL" } } },
+    { seq: 4, time: "2026-11-22T10:07:00Z", change: "updated", cause: "state", state: { health: "DEVIATING" } },
+    { seq: 5, time: "2026-11-22T10:08:00Z", change: "deleted", cause: "event:ev-2" },
+    { seq: 6, time: "2026-11-22T10:09:00Z", change: "updated", cause: "flowlogs" },
+  ];
+  const ev = eventsOf(vs);
+  assert.deepEqual(ev.map((e) => e.seq), [5, 4, 3, 2]);
+  assert.deepEqual([ev[3].kind, ev[3].id, ev[3].name, ev[3].actor, ev[3].sourceIP], ["event", "ev-1", "CreateTags", "arn:aws:iam::1:user/ann", "192.0.2.7"]);
+  assert.deepEqual([ev[2].kind, ev[2].by, ev[2].health, ev[2].was], ["health", "alarm", "CRITICAL", "CLEAR"]);
+  assert.equal(ev[1].health, "DEVIATING");
+  assert.deepEqual([ev[0].id, ev[0].name], ["ev-2", ""]);
+  assert.deepEqual(eventsOf(null), []);
 });

@@ -238,7 +238,7 @@ function select(id) {
     showAggregate(s.pane, n.data("label"), s.built.groups.get(id).map((m) => s.byId.get(m)), { close, href, expand });
     return;
   }
-  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref), at: s.at });
+  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref), at: s.at, relations: () => s.data.relations });
 }
 
 // fit fits the graph in its box, at most at a readable zoom.
