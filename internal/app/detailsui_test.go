@@ -142,11 +142,14 @@ func TestUIDetails(t *testing.T) {
 	if n := browsertest.Eval[int](t, b, `window.__skymap.cy.nodes('[kind = "band"]').filter((n) => n.data("label") === "Networking").length`); n == 0 {
 		t.Error("no Networking band label")
 	}
-	// Force: no bands; the toggle keeps its choice in the route.
+	// Force: no bands; the toggle keeps its choice, and the selection, in
+	// the route.
+	b.Do(t, 30*time.Second, browsertest.SetHash(route))
+	b.WaitJS(t, 30*time.Second, `document.querySelector("#details-events table")`)
 	b.Do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#layout button[data-layout="force"]`)))
 	b.WaitJS(t, 30*time.Second, `window.__skymap.lastRender.arrangement === "force"`)
-	if hash := browsertest.Eval[string](t, b, `location.hash`); !strings.Contains(hash, "layout=force") {
-		t.Errorf("the Force layout is not in the route: %s", hash)
+	if hash := browsertest.Eval[string](t, b, `location.hash`); !strings.Contains(hash, "layout=force") || !strings.Contains(hash, "component=") {
+		t.Errorf("the Force layout or the selection is not in the route: %s", hash)
 	}
 	if n := browsertest.Eval[int](t, b, `window.__skymap.cy.nodes('[kind = "band"]').length`); n != 0 {
 		t.Errorf("the Force layout draws %d band labels", n)

@@ -43,6 +43,7 @@ export async function render(page, { view, q, component, at, layout }) {
     a.setAttribute("href", "#/topology/" + name + (p.size ? "?" + p : ""));
   }
   s.layout = layout;
+  s.component = component || "";
   for (const [name, b] of s.layoutButtons) b.classList.toggle("active", name === layout);
   if (s.search.value !== s.q) s.search.value = s.q;
   if (s.loaded !== at) {
@@ -67,8 +68,9 @@ function mount(page) {
   const atInput = h("input", { type: "datetime-local", id: "at", step: 1, "aria-label": "Map as of" });
   const note = h("p", { className: "note", id: "graph-note", role: "status" });
   const graph = h("div", { id: "graph", className: "graph" });
+  // Switching layouts keeps the selection.
   const layoutButtons = new Map(Object.entries(LAYOUTS).map(([name, title]) =>
-    [name, h("button", { type: "button", "data-layout": name, onclick: () => go({ layout: name }) }, title)]));
+    [name, h("button", { type: "button", "data-layout": name, onclick: () => go({ layout: name, component: state.component }) }, title)]));
   const pane = h("aside", { id: "details", className: "details", hidden: true });
   const root = h("div", { className: "topology" },
     h("div", { className: "toolbar" },
