@@ -263,6 +263,9 @@ type ComponentDetail struct {
 	Alarms []alarms.Alarm `json:"alarms,omitempty"`
 	// Insights are the DevOps Guru insights naming the component.
 	Insights []devopsguru.Insight `json:"insights,omitempty"`
+	// At is the past time asked for with ?at=: the component is as it
+	// was then. Zero, and left out, for the component now.
+	At time.Time `json:"at,omitzero"`
 }
 
 func (s *Server) component(r *http.Request) (any, error) {
@@ -288,6 +291,9 @@ func (s *Server) component(r *http.Request) (any, error) {
 		if _, known := s.Graph.Lookup(ref); !known {
 			return s.componentInsights(base)
 		}
+	}
+	if r.URL.Query().Has("at") {
+		return s.componentAt(r, ref)
 	}
 	c, ok := s.Graph.Lookup(ref)
 	if !ok {

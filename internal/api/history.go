@@ -58,6 +58,47 @@ func (s *Server) history(r *http.Request, ref string) (any, error) {
 	return HistoryList{Versions: vs, HistoryStart: start}, nil
 }
 
+// componentAt answers GET /api/components/{id}?at=<RFC 3339>: the
+// component as it was then, from the state of its last version up to at,
+// with the versions up to at. Its relations are left empty, and its alarms
+// and insights out: they are of now, and the map of that time
+// (GET /api/topology?at=) holds its relations then.
+func (s *Server) componentAt(r *http.Request, ref string) (any, error) {
+	v := r.URL.Query().Get("at")
+	at, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return nil, badRequest("at: want an RFC 3339 time such as 2026-11-22T10:00:00Z, got " + strconv.Quote(v))
+	}
+	if s.History == nil {
+		return nil, notFound("no history is kept")
+	}
+	start, err := s.History.HistoryStart(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	if !start.IsZero() && at.Before(start) {
+		return nil, historyPruned(fmt.Sprintf("at: %s is before the kept history, which starts at %s (storage.history_retention)",
+			at.UTC().Format(time.RFC3339), start.Format(time.RFC3339Nano)))
+	}
+	// A component deleted since is known by its id alone, as in its history.
+	id := ref
+	if c, ok := s.Graph.Lookup(ref); ok {
+		id = c.ID
+	}
+	vs, err := s.History.Versions(r.Context(), store.VersionQuery{ID: id, Until: at.Add(time.Nanosecond), Latest: true, Limit: 100})
+	if err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 || vs[len(vs)-1].Change == model.Deleted || vs[len(vs)-1].State == nil {
+		return nil, notFound(fmt.Sprintf("no component with id or identifier %s at %s", strconv.Quote(ref), at.UTC().Format(time.RFC3339)))
+	}
+	d := ComponentDetail{Outgoing: []model.Relation{}, Incoming: []model.Relation{}, History: vs, At: at.UTC()}
+	if err := json.Unmarshal(vs[len(vs)-1].State, &d.Component); err != nil {
+		return nil, fmt.Errorf("component %s at %s: read its state: %w", id, at.UTC().Format(time.RFC3339), err)
+	}
+	return d, nil
+}
+
 // changes answers GET /api/changes?from=&to=&limit=&account=&type=&actor=:
 // the newest limit (default 1000) changes of components in the window,
 // oldest first, filtered by the component's account and type (of its state

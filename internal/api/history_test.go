@@ -3,9 +3,11 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/skymap/skymap/internal/model"
@@ -178,5 +180,71 @@ func TestHistoryBeforeItsStart(t *testing.T) {
 	}
 	if status, _ := get(t, h, "/api/components/i-2/history"); status != 404 {
 		t.Errorf("history of i-2, deleted before the history's start: status %d, want 404", status)
+	}
+}
+
+func TestComponentAt(t *testing.T) {
+	h, _ := historyServer(t)
+	tests := []struct {
+		path    string
+		status  int
+		name    string
+		changes int // versions up to at
+	}{
+		{"/api/components/i-1?at=2026-11-22T10:30:00Z", 200, "web", 1},
+		{"/api/components/i-1?at=2026-11-22T11:00:00Z", 200, "web-renamed", 2},
+		// by an identifier, and with the fraction of a second browsers send
+		{"/api/components/arn:aws:ec2:eu-west-1:123456789012:instance%2Fi-1?at=2026-11-22T10:59:59.999Z", 200, "web", 1},
+		// deleted since: known by its id
+		{"/api/components/i-2?at=2026-11-22T10:30:00Z", 200, "db", 1},
+		{"/api/components/i-2?at=2026-11-22T11:30:00Z", 404, "", 0},
+		{"/api/components/i-1?at=2026-11-22T09:59:59Z", 404, "", 0},
+		{"/api/components/nope?at=2026-11-22T10:30:00Z", 404, "", 0},
+		{"/api/components/i-1?at=noon", 400, "", 0},
+	}
+	for _, tt := range tests {
+		status, body := get(t, h, tt.path)
+		if status != tt.status {
+			t.Errorf("GET %s: status %d, want %d: %v", tt.path, status, tt.status, body)
+			continue
+		}
+		if status != 200 {
+			if e, _ := body["error"].(map[string]any); status == 404 && !strings.Contains(e["message"].(string), " at 2026-11-22T") {
+				t.Errorf("GET %s: message %q does not name the time", tt.path, e["message"])
+			}
+			continue
+		}
+		c, _ := body["component"].(map[string]any)
+		hist, _ := body["history"].([]any)
+		if c["name"] != tt.name || len(hist) != tt.changes || body["at"] == nil {
+			t.Errorf("GET %s: name %v with %d versions, at %v; want %s with %d", tt.path, c["name"], len(hist), body["at"], tt.name, tt.changes)
+		}
+	}
+	// Now, the answer has no at.
+	if _, body := get(t, h, "/api/components/i-1"); body["at"] != nil {
+		t.Errorf("the component now has at %v", body["at"])
+	}
+	// The past answer is the documented ComponentDetail.
+	doc, err := openapi3.NewLoader().LoadFromData(openAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, h, "/api/components/i-1?at=2026-11-22T10:30:00Z")
+	if err := doc.Components.Schemas["ComponentDetail"].Value.VisitJSON(body, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Errorf("i-1 at a past time: not a ComponentDetail: %v", err)
+	}
+}
+
+func TestComponentAtBeforeItsStart(t *testing.T) {
+	h, st := historyServer(t)
+	if _, err := st.PruneHistory(context.Background(), t2.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	status, body := get(t, h, "/api/components/i-1?at=2026-11-22T10:30:00Z")
+	if e, _ := body["error"].(map[string]any); status != http.StatusGone || e["code"] != "history_pruned" {
+		t.Errorf("i-1 before the history's start: %d %v, want 410 history_pruned", status, body)
+	}
+	if status, body := get(t, h, "/api/components/i-1?at=2026-11-22T11:02:00Z"); status != 200 {
+		t.Errorf("i-1 after the history's start: %d %v", status, body)
 	}
 }

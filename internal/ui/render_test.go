@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/ui"
 	"github.com/skymap/skymap/internal/ui/browsertest"
@@ -142,6 +144,17 @@ func firstRender(t *testing.T, b *browsertest.Browser, n int) {
 		agg := browsertest.Eval[[]any](t, b, `(() => { const n = window.__skymap.cy.nodes('[kind = "aggregate"]').first(); return [n.id(), n.data("count")]; })()`)
 		b.Do(t, 30*time.Second, browsertest.SetHash("#/topology/All?component="+url.QueryEscape(agg[0].(string))))
 		b.WaitJS(t, 30*time.Second, `document.querySelectorAll("#details li a").length === `+fmt.Sprint(min(int(agg[1].(float64)), 500)))
+
+		// Expand draws its members as single nodes in its place; the other
+		// aggregates stay.
+		count := `[window.__skymap.cy.nodes('[kind = "aggregate"]').length, window.__skymap.cy.nodes('[kind = "component"]').length]`
+		was := browsertest.Eval[[]int](t, b, count)
+		b.Do(t, 30*time.Second, chromedp.Click(chromedp.CSS("#details-expand")))
+		b.WaitJS(t, 30*time.Second, `window.__skymap.cy.getElementById(`+browsertest.JSString(agg[0].(string))+`).empty()`)
+		got := browsertest.Eval[[]int](t, b, count)
+		if want := []int{was[0] - 1, was[1] + int(agg[1].(float64))}; got[0] != want[0] || got[1] != want[1] {
+			t.Errorf("after expanding %s (%v members): %d aggregates and %d single nodes, want %v", agg[0], agg[1], got[0], got[1], want)
+		}
 	}
 
 	// A search shows single components again.

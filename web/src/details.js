@@ -1,9 +1,10 @@
 // details.js is the component details pane: what the component is, its
-// health, console link, metrics, logs, history and neighbours.
+// health, console link, metrics, logs, events, history and neighbours;
+// now, or as it was at the past time the map shows.
 import { ApiError, componentPath, get } from "./api.js";
 import { clear, fmtTime, h, healthClass, table } from "./dom.js";
 import { chart } from "./charts.js";
-import { shortType } from "./model.js";
+import { eventsOf, shortType } from "./model.js";
 
 // RANGES are the metric and log ranges offered, in hours.
 const RANGES = { "1h": 1, "6h": 6, "24h": 24 };
@@ -11,8 +12,9 @@ let range = "1h";
 let charts = [];
 
 // showDetails fills pane with component id's details. opts: close() hides
-// the pane, href(id) is the route of another component, nameOf(id) its
-// name when the map knows it.
+// the pane, href(id) is the route of another component, component(id) the
+// map's component, at the past time the map shows (empty for now), and
+// relations() the map's relations, which give the neighbours at that time.
 export async function showDetails(pane, id, opts) {
   disposeCharts();
   clear(pane);
@@ -20,21 +22,31 @@ export async function showDetails(pane, id, opts) {
   pane.appendChild(header("Loading…", opts.close));
   let d;
   try {
-    d = await get(componentPath(id));
+    d = await get(componentPath(id), { at: opts.at });
   } catch (e) {
     if (pane.dataset.component !== id) return;
-    clear(pane).append(header("Component", opts.close), h("p", { className: "error" }, errorText(e)));
+    clear(pane).append(header("Component", opts.close), h("p", { className: "error", id: "details-error" }, errorText(e)));
     return;
   }
   if (pane.dataset.component !== id) return; // another was selected meanwhile
   const c = d.component;
+  if (opts.at && opts.relations) {
+    // The API answers a past component without relations: the map of
+    // that time has them.
+    const ids = new Set([c.id, ...(c.identifiers || [])]);
+    d.outgoing = opts.relations().filter((r) => ids.has(r.source));
+    d.incoming = opts.relations().filter((r) => ids.has(r.target));
+  }
   clear(pane);
-  pane.append(
+  pane.dataset.at = opts.at || "";
+  // Element.append writes null as text: what is not shown is filtered out.
+  pane.append(...[
     header(c.name || c.id, opts.close),
     h("p", { className: "subtitle" },
       h("span", { className: "type", id: "details-type" }, c.type), " · ", c.layer || "no layer", " · ",
       c.account, " / ", c.region),
-    opts.at ? h("p", { className: "note" }, `The map shows ${fmtTime(opts.at)}; these details are of now.`) : null,
+    opts.at ? h("p", { className: "note", id: "details-at" }, `As it was at ${fmtTime(opts.at)}, the time the map shows. ` +
+      "Metrics and logs are of the range chosen below, up to then.") : null,
     health(c, d.alarms),
     actions(c),
     section("Identifiers", h("ul", { className: "plain mono" }, [c.id, ...(c.identifiers || [])].map((i) => h("li", null, i)))),
@@ -42,30 +54,33 @@ export async function showDetails(pane, id, opts) {
       ? h("ul", { className: "labels", id: "details-labels" }, c.labels.map((l) => h("li", null, l)))
       : h("p", { className: "muted" }, "none")),
     neighbours(d, opts),
-  );
+  ].filter(Boolean));
   const metrics = h("div", { className: "metrics", id: "details-metrics" });
   const logs = h("div", { className: "logs", id: "details-logs" });
   const picker = h("div", { className: "range", role: "group", "aria-label": "Range" }, Object.keys(RANGES).map((r) =>
     h("button", { type: "button", className: r === range ? "active" : "", onclick: () => {
       range = r;
       for (const b of picker.children) b.classList.toggle("active", b.textContent === r);
-      loadTelemetry(c.id, metrics, logs, pane);
+      loadTelemetry(c.id, metrics, logs, pane, opts.at);
     } }, r)));
-  pane.append(section("Metrics", picker, metrics), section("Recent logs", logs), history(d));
-  loadTelemetry(c.id, metrics, logs, pane);
+  pane.append(section("Metrics", picker, metrics), section("Recent logs", logs), events(d, pane), history(d));
+  loadTelemetry(c.id, metrics, logs, pane, opts.at);
 }
 
-// showAggregate fills pane with the members of an aggregate node.
+// showAggregate fills pane with the members of an aggregate node; its
+// Expand action (opts.expand) redraws them as single nodes.
 export function showAggregate(pane, label, members, opts) {
   disposeCharts();
   clear(pane);
   pane.dataset.component = "";
   const shown = members.slice(0, 500);
-  pane.append(header(label, opts.close),
+  pane.append(...[header(label, opts.close),
     h("p", { className: "muted" }, `${members.length} components drawn as one node.` +
       (members.length > shown.length ? ` The first ${shown.length}:` : "")),
+    opts.expand ? h("p", { className: "actions" }, h("button", { type: "button", className: "button", id: "details-expand", onclick: opts.expand },
+      `Expand: draw the ${members.length} as single nodes`)) : null,
     h("ul", { className: "plain" }, shown.map((c) => h("li", null,
-      h("a", { href: opts.href(c.id) }, c.name || c.id), " ", h("span", { className: healthClass(c.health) }, c.health || "")))));
+      h("a", { href: opts.href(c.id) }, c.name || c.id), " ", h("span", { className: healthClass(c.health) }, c.health || ""))))].filter(Boolean));
 }
 
 function header(title, close) {
@@ -115,11 +130,49 @@ function neighbourLink(id, opts) {
   return h("span", null, h("a", { href: opts.href(id) }, c.name || id), " ", h("span", { className: "muted" }, shortType(c.type)));
 }
 
+// events lists what happened to the component besides scans: the AWS
+// events that changed it, its health changes and its DevOps Guru
+// insights. Each change links to its diff in the history below.
+function events(d, pane) {
+  const rows = [];
+  for (const e of eventsOf(d.history)) {
+    const diff = h("button", { type: "button", className: "link", onclick: () => showVersion(pane, e.seq) }, "diff");
+    if (e.kind === "event") {
+      rows.push([fmtTime(e.time), h("span", { className: "event-name" }, e.name || "event"),
+        h("span", null, e.change, " · ", h("span", { className: "muted mono" }, e.id)),
+        [e.actor, e.sourceIP].filter(Boolean).join(" from ") || "", diff]);
+    } else {
+      rows.push([fmtTime(e.time), h("span", null, "health ", h("span", { className: healthClass(e.health) }, e.health || "not judged")),
+        e.was ? "was " + e.was : "", "by " + (e.by === "alarm" ? "an alarm" : "its state"), diff]);
+    }
+  }
+  for (const i of d.insights || []) {
+    rows.push([fmtTime(i.start), h("span", null, "DevOps Guru: " + i.name),
+      [i.severity, i.type, i.status].filter(Boolean).join(" · ").toLowerCase(), i.description || "", ""]);
+  }
+  if (!rows.length) return section("Events", h("p", { className: "muted", id: "details-events" }, "none kept besides scans"));
+  return section("Events", h("div", { id: "details-events" }, table(["time", "what", "change", "actor", ""], rows, "grid compact")));
+}
+
+// showVersion opens a version's diff in the history and scrolls to it.
+function showVersion(pane, seq) {
+  const row = pane.querySelector(`#details-history tr[data-seq="${Number(seq)}"]`);
+  if (!row) return;
+  const d = row.querySelector("details.diff");
+  if (d) d.open = true;
+  row.scrollIntoView({ block: "center" });
+  row.classList.add("flash");
+  setTimeout(() => row.classList.remove("flash"), 1500);
+}
+
 function history(d) {
   const versions = (d.history || []).slice().reverse();
   if (!versions.length) return section("History", h("p", { className: "muted" }, "no changes kept"));
-  return section("History", table(["time", "change", "cause", "actor", "what changed"], versions.map((v) => [
-    fmtTime(v.time), v.change, v.cause || "", [v.actor, v.source_ip].filter(Boolean).join(" from ") || "", diffCell(v.diff)]), "grid compact changes"));
+  const t = table(["time", "change", "cause", "actor", "what changed"], versions.map((v) => [
+    fmtTime(v.time), v.change, v.cause || "", [v.actor, v.source_ip].filter(Boolean).join(" from ") || "", diffCell(v.diff)]), "grid compact changes");
+  t.id = "details-history";
+  t.querySelectorAll("tbody tr").forEach((tr, i) => tr.setAttribute("data-seq", String(versions[i].seq)));
+  return section("History", t);
 }
 
 // diffCell is a version's diff: the summary, and the whole diff as JSON
@@ -149,9 +202,11 @@ function short(v) {
   return s.length > 60 ? s.slice(0, 57) + "…" : s;
 }
 
-async function loadTelemetry(id, metrics, logs, pane) {
+// loadTelemetry reads the metrics and logs of the chosen range up to at,
+// or up to now.
+async function loadTelemetry(id, metrics, logs, pane, at) {
   disposeCharts();
-  const to = new Date();
+  const to = at ? new Date(at) : new Date();
   const from = new Date(to.getTime() - RANGES[range] * 3600e3);
   const window = { from: from.toISOString(), to: to.toISOString() };
   clear(metrics).append(h("p", { className: "muted" }, "Loading metrics…"));
@@ -197,6 +252,7 @@ function errorText(e) {
   if (e instanceof ApiError) {
     if (e.status === 503) return "not available: " + e.message;
     if (e.status === 404) return e.message;
+    if (e.status === 410) return "not kept: " + e.message;
   }
   return "error: " + (e && e.message);
 }

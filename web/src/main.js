@@ -1,4 +1,4 @@
-// main.js routes skymap's UI: #/topology/<view>?q=&component=&at=,
+// main.js routes skymap's UI: #/topology/<view>?q=&component=&at=&layout=,
 // #/flows?component=|vpc=&range=&from=&to=&<filters>&sort=,
 // #/changes?range=&actor=&type= and #/status.
 import "./app.css";
@@ -28,7 +28,8 @@ async function route() {
     if (name === "flows") await flows.render(page, params);
     else if (name === "changes") await changes.render(page, params);
     else if (name === "status") await status.render(page);
-    else await topology.render(page, { view: parts[1] || "All", q: params.q, component: params.component, at: params.at });
+    else await topology.render(page, { view: parts[1] || "All", q: params.q, component: params.component, at: params.at,
+      layout: params.layout });
   } catch (e) {
     console.error(e);
   }

@@ -3,20 +3,6 @@
 // aggregated into one node per group of like components when there are
 // more than the browser can lay out quickly. Pure functions, no DOM.
 
-// VIEWS are the built-in views of TOPOLOGY.md.
-export const VIEWS = {
-  All: { title: "All", keep: () => true },
-  Infrastructure: {
-    title: "Infrastructure",
-    keep: (c) => ["Networking", "Storage", "Machines"].includes(c.layer),
-  },
-  Serverless: {
-    title: "Serverless",
-    keep: (c) => ["aws.s3.bucket", "aws.lambda.function", "aws.lambda.alias",
-      "aws.elb-v2.application-load-balancer"].includes(c.type),
-  },
-};
-
 // MAX_NODES is the most component nodes handed to the graph; past it,
 // components are aggregated.
 export const MAX_NODES = 1500;
@@ -54,13 +40,14 @@ export function matches(c, q) {
     (c.identifiers || []).some(has) || (c.labels || []).some(has);
 }
 
-// buildGraph returns the cytoscape elements of view over components and
+// buildGraph returns the cytoscape elements of a view's components and
 // relations, filtered by search q (the matches and their neighbours),
 // with at most max component nodes: {elements, shown, total, aggregated,
 // matched, groups}. groups maps an aggregate node's id to its member ids.
-export function buildGraph(components, relations, { view = "All", q = "", max = MAX_NODES } = {}) {
-  const v = VIEWS[view] || VIEWS.All;
-  let comps = components.filter(v.keep);
+// The aggregates named in expand are drawn as their members instead, in
+// the same group, the others staying aggregated.
+export function buildGraph(components, relations, { q = "", max = MAX_NODES, expand = new Set() } = {}) {
+  let comps = components;
   const total = comps.length;
   const byId = new Map(comps.map((c) => [c.id, c]));
   let rels = relations.filter((r) => byId.has(r.source) && byId.has(r.target) && r.source !== r.target);
@@ -122,10 +109,11 @@ export function buildGraph(components, relations, { view = "All", q = "", max = 
   if (aggregated) {
     for (const [id, g] of groups) {
       const [account, region, vpc] = g.key;
-      if (g.members.length === 1) {
-        const c = g.members[0];
-        nodeOf.set(c.id, c.id);
-        elements.push(componentNode(c, parentOf(account, region, vpc), matched));
+      if (g.members.length === 1 || expand.has(id)) {
+        for (const c of g.members) {
+          nodeOf.set(c.id, c.id);
+          elements.push(componentNode(c, parentOf(account, region, vpc), matched));
+        }
         continue;
       }
       let health = "";
@@ -137,8 +125,9 @@ export function buildGraph(components, relations, { view = "All", q = "", max = 
       const what = aggregated === "type" ? shortType(g.key[3]) : g.key[3];
       elements.push({
         group: "nodes",
+        // Members share their layer: aggregates are by type or by layer.
         data: { id, parent: parentOf(account, region, vpc), label: what + " ×" + g.members.length,
-          kind: "aggregate", health, count: g.members.length },
+          kind: "aggregate", health, count: g.members.length, layer: g.members[0].layer },
       });
     }
   } else {
@@ -173,4 +162,28 @@ function componentNode(c, parent, matched) {
 // clip shortens a label, which the graph measures and draws for every node.
 function clip(s) {
   return s.length > 24 ? s.slice(0, 23) + "…" : s;
+}
+
+// eventsOf picks, from a component's history (versions oldest first), what
+// happened to it besides scans, newest first: the CloudTrail/EventBridge
+// events that changed it (cause "event:<id> <EventName>") and its health
+// changes (cause "alarm" or "state", with the new health).
+export function eventsOf(versions) {
+  const out = [];
+  for (const v of versions || []) {
+    const cause = v.cause || "";
+    if (cause.startsWith("event:")) {
+      const rest = cause.slice("event:".length);
+      const sp = rest.indexOf(" ");
+      out.push({ kind: "event", time: v.time, seq: v.seq, change: v.change, diff: v.diff,
+        id: sp < 0 ? rest : rest.slice(0, sp), name: sp < 0 ? "" : rest.slice(sp + 1),
+        actor: v.actor || "", sourceIP: v.source_ip || "" });
+    } else if (cause === "alarm" || cause === "state") {
+      const d = v.diff && v.diff.health;
+      const health = (d && typeof d === "object" && d.new) || (v.state && v.state.health) || "";
+      out.push({ kind: "health", time: v.time, seq: v.seq, change: v.change, diff: v.diff, by: cause, health,
+        was: (d && typeof d === "object" && d.old) || "" });
+    }
+  }
+  return out.reverse();
 }

@@ -1,7 +1,7 @@
 // model.test.js: node --test web/src (make ui-test).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildGraph, matches, vpcOf, worse } from "./model.js";
+import { buildGraph, eventsOf, matches, vpcOf, worse } from "./model.js";
 
 const comp = (id, type, layer, extra = {}) =>
   ({ id, type, layer, name: id, account: "111", region: "eu-west-1", labels: [], identifiers: [], data: {}, ...extra });
@@ -28,7 +28,7 @@ test("matches searches names, ids, identifiers and labels", () => {
   assert.ok(!matches(c, "db-1"));
 });
 
-test("views keep their layers and types; groups follow account, region and VPC", () => {
+test("groups follow account, region and VPC", () => {
   const comps = [
     comp("vpc-1", "aws.ec2.vpc", "Networking"),
     comp("i-1", "aws.ec2.instance", "Machines", { data: { VpcId: "vpc-1" } }),
@@ -37,9 +37,7 @@ test("views keep their layers and types; groups follow account, region and VPC",
   ];
   const rels = [{ source: "i-1", target: "vpc-1", type: "uses-service" }, { source: "fn", target: "q", type: "uses-service" }];
   const ids = (g) => g.elements.filter((e) => e.data.kind === "component").map((e) => e.data.id).sort();
-  assert.deepEqual(ids(buildGraph(comps, rels, { view: "Infrastructure" })), ["i-1", "vpc-1"]);
-  assert.deepEqual(ids(buildGraph(comps, rels, { view: "Serverless" })), ["fn"]);
-  const all = buildGraph(comps, rels, { view: "All" });
+  const all = buildGraph(comps, rels);
   assert.deepEqual(ids(all), ["fn", "i-1", "q", "vpc-1"]);
   const node = (id) => all.elements.find((e) => e.data.id === id);
   assert.equal(node("i-1").data.parent, "grp:111|eu-west-1|vpc-1");
@@ -72,4 +70,42 @@ test("past max nodes, like components are aggregated, worst health first", () =>
   const edges = g.elements.filter((e) => e.group === "edges");
   assert.equal(edges.length, 1);
   assert.equal(edges[0].data.count, 30);
+});
+
+test("an expanded aggregate is drawn as its members, the others stay aggregated", () => {
+  const comps = [];
+  for (let i = 0; i < 30; i++) {
+    comps.push(comp("fn-" + i, "aws.lambda.function", "Serverless"));
+    comps.push(comp("q-" + i, "aws.sqs.queue", "Messaging"));
+  }
+  const rels = [{ source: "fn-1", target: "q-1", type: "uses-service" }];
+  const before = buildGraph(comps, rels, { max: 10 });
+  const fns = before.elements.find((e) => e.data.kind === "aggregate" && e.data.label.startsWith("lambda.function"));
+  const g = buildGraph(comps, rels, { max: 10, expand: new Set([fns.data.id]) });
+  const kinds = (kind) => g.elements.filter((e) => e.data.kind === kind);
+  assert.equal(kinds("component").length, 30);
+  assert.ok(kinds("component").every((e) => e.data.parent === fns.data.parent && e.data.id.startsWith("fn-")));
+  assert.deepEqual(kinds("aggregate").map((e) => e.data.label), ["sqs.queue ×30"]);
+  assert.ok(!g.groups.has(fns.data.id));
+  const edges = g.elements.filter((e) => e.group === "edges");
+  assert.deepEqual(edges.map((e) => e.data.source), ["fn-1"]);
+});
+
+test("eventsOf keeps events and health changes, newest first, not scans", () => {
+  const vs = [
+    { seq: 1, time: "2026-11-22T10:00:00Z", change: "created", cause: "scan" },
+    { seq: 2, time: "2026-11-22T10:05:00Z", change: "updated", cause: "event:ev-1 CreateTags", actor: "arn:aws:iam::1:user/ann",
+      source_ip: "192.0.2.7", diff: { labels: { old: [], new: ["team:pay"] } } },
+    { seq: 3, time: "2026-11-22T10:06:00Z", change: "updated", cause: "alarm", diff: { health: { old: "CLEAR", new: "CRITICAL" } } },
+    { seq: 4, time: "2026-11-22T10:07:00Z", change: "updated", cause: "state", state: { health: "DEVIATING" } },
+    { seq: 5, time: "2026-11-22T10:08:00Z", change: "deleted", cause: "event:ev-2" },
+    { seq: 6, time: "2026-11-22T10:09:00Z", change: "updated", cause: "flowlogs" },
+  ];
+  const ev = eventsOf(vs);
+  assert.deepEqual(ev.map((e) => e.seq), [5, 4, 3, 2]);
+  assert.deepEqual([ev[3].kind, ev[3].id, ev[3].name, ev[3].actor, ev[3].sourceIP], ["event", "ev-1", "CreateTags", "arn:aws:iam::1:user/ann", "192.0.2.7"]);
+  assert.deepEqual([ev[2].kind, ev[2].by, ev[2].health, ev[2].was], ["health", "alarm", "CRITICAL", "CLEAR"]);
+  assert.equal(ev[1].health, "DEVIATING");
+  assert.deepEqual([ev[0].id, ev[0].name], ["ev-2", ""]);
+  assert.deepEqual(eventsOf(null), []);
 });

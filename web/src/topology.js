@@ -5,6 +5,7 @@ import fcose from "cytoscape-fcose";
 import { get } from "./api.js";
 import { clear, componentHref, fmtTime, h } from "./dom.js";
 import { buildGraph } from "./model.js";
+import { layeredLayout } from "./layout.js";
 import { showAggregate, showDetails } from "./details.js";
 import { defaultInstance, describe, editor, groupOf, instanceOf, KINDS, kindOf, loadViews, remove, resolveView } from "./views.js";
 
@@ -19,11 +20,16 @@ let state = null;
 // hooks is what the browser tests read: the graph and when it first rendered.
 const hooks = (window.__skymap = window.__skymap || {});
 
+// LAYOUTS are the ways of placing the nodes: in layer bands within each
+// group (the default), or by a force simulation.
+const LAYOUTS = { layers: "Layers", force: "Force" };
+
 // render shows the topology page for view (an id of GET /api/views, or
 // All, Infrastructure, Serverless: that built-in view of the current
-// instance), search q, selected component and time at (RFC 3339; empty
-// for now).
-export async function render(page, { view, q, component, at }) {
+// instance), search q, selected component, time at (RFC 3339; empty for
+// now) and layout (a key of LAYOUTS).
+export async function render(page, { view, q, component, at, layout }) {
+  if (!LAYOUTS[layout]) layout = "layers";
   at = at || "";
   if (!state || !page.contains(state.root)) {
     state = mount(page);
@@ -36,18 +42,22 @@ export async function render(page, { view, q, component, at }) {
   s.current = v;
   s.view = v ? v.id : "All";
   s.q = q || "";
+  s.layout = layout;
+  s.component = component || "";
+  for (const [name, b] of s.layoutButtons) b.classList.toggle("active", name === layout);
   showViews(s, at);
   if (s.search.value !== s.q) s.search.value = s.q;
   const key = s.view + "\u0000" + at;
   if (s.loaded !== key) {
     s.loaded = key;
     s.drawn = "";
+    s.expanded.clear();
     s.atInput.value = at ? localInput(new Date(at)) : "";
     s.loading = load(s, at, v);
   }
   await s.loading;
   if (s !== state || s.loaded !== key) return; // another route won meanwhile
-  if (s.drawn !== s.view + "\u0000" + s.q) {
+  if (s.drawn !== drawKey(s, s.view)) {
     await draw(s.view, s.q);
   }
   select(component);
@@ -56,7 +66,10 @@ export async function render(page, { view, q, component, at }) {
 // showViews fills the view picker and the tabs of the current instance's
 // built-in views, their links keeping the time.
 function showViews(s, at) {
-  const suffix = at ? "?" + new URLSearchParams({ at }) : "";
+  const p = new URLSearchParams();
+  if (at) p.set("at", at);
+  if (s.layout !== "layers") p.set("layout", s.layout);
+  const suffix = p.size ? "?" + p : "";
   clear(s.picker);
   const groups = new Map();
   for (const v of s.views) {
@@ -108,9 +121,13 @@ function mount(page) {
   const note = h("p", { className: "note", id: "graph-note", role: "status" });
   const graph = h("div", { id: "graph", className: "graph" });
   const pane = h("aside", { id: "details", className: "details", hidden: true });
+  // Switching layouts keeps the selection.
+  const layoutButtons = new Map(Object.entries(LAYOUTS).map(([name, title]) =>
+    [name, h("button", { type: "button", "data-layout": name, onclick: () => go({ layout: name, component: state.component }) }, title)]));
   const editorBox = h("div", { className: "editor-box", hidden: true });
   const viewDesc = h("span", { className: "muted view-desc", id: "view-desc" });
-  const s = { tabs, picker, search, atInput, note, graph, pane, editorBox, viewDesc, view: "All", q: "", cy: null, drawn: "",
+  const s = { tabs, picker, search, atInput, note, graph, pane, editorBox, viewDesc, layoutButtons, view: "All", q: "",
+    layout: "layers", expanded: new Set(), cy: null, drawn: "",
     loaded: null, loading: null, data: { components: [], relations: [] }, byId: new Map(), built: null, at: "",
     views: [], current: null, viewNote: "", error: "" };
   s.editBtn = h("button", { type: "button", id: "view-edit", onclick: () => openEditor(s, s.current) }, "Edit");
@@ -138,6 +155,7 @@ function mount(page) {
         go({ at: atInput.value ? new Date(atInput.value).toISOString() : "" });
       } }, h("label", { for: "at" }, "as of"), atInput, h("button", { type: "submit" }, "Go"),
       h("button", { type: "button", onclick: () => go({ at: "" }) }, "Now")),
+      h("div", { className: "range", role: "group", "aria-label": "Layout", id: "layout" }, [...layoutButtons.values()]),
       note, viewDesc,
       h("ul", { className: "legend", "aria-label": "Health colours" }, ["CLEAR", "DEVIATING", "CRITICAL", "UNKNOWN", ""].map((k) =>
         h("li", null, h("span", { className: "swatch swatch-" + (k || "none").toLowerCase() }), (k || "not judged").toLowerCase())))),
@@ -171,11 +189,17 @@ function localInput(d) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+// drawKey says what the graph drawn shows: a change redraws it.
+function drawKey(s, view) {
+  return [view, s.q, s.layout, [...s.expanded].join("\u0001")].join("\u0000");
+}
+
 // go changes the route, keeping what is not given.
-function go({ view = state.view, q = state.search.value, component, at = state.at } = {}) {
+function go({ view = state.view, q = state.search.value, component, at = state.at, layout = state.layout } = {}) {
   const p = new URLSearchParams();
   if (q) p.set("q", q);
   if (at) p.set("at", at);
+  if (layout !== "layers") p.set("layout", layout);
   if (component) p.set("component", component);
   const qs = p.toString();
   location.hash = "#/topology/" + encodeURIComponent(view) + (qs ? "?" + qs : "");
@@ -183,10 +207,12 @@ function go({ view = state.view, q = state.search.value, component, at = state.a
 
 async function draw(view, q) {
   const s = state;
-  s.drawn = view + "\u0000" + q;
+  if (s.drawnFor !== view + "\u0000" + q) s.expanded.clear(); // aggregates of another view or search
+  s.drawnFor = view + "\u0000" + q;
+  s.drawn = drawKey(s, view);
   const t0 = performance.now();
   // the API filtered the view's components: the graph draws them all
-  const b = buildGraph(s.data.components, s.data.relations, { q });
+  const b = buildGraph(s.data.components, s.data.relations, { q, expand: s.expanded });
   s.built = b;
   const name = s.current ? s.current.name : "map";
   let msg = s.viewNote + `${b.shown} of ${b.total} components in ${name}` + (s.at ? ` as of ${fmtTime(s.at)}` : "");
@@ -199,9 +225,22 @@ async function draw(view, q) {
   s.error = "";
   if (s.cy) s.cy.destroy();
   const big = b.elements.length > 3000;
+  const layers = s.layout === "layers";
+  let elements = b.elements;
+  if (layers) {
+    const { positions, bands } = layeredLayout(b.elements);
+    elements = b.elements.map((e) => positions.has(e.data.id) ? { ...e, position: positions.get(e.data.id) } : e);
+    for (const band of bands) {
+      elements.push({ group: "nodes", data: { id: band.id, parent: band.parent, label: band.layer, kind: "band" },
+        position: { x: band.x, y: band.y }, selectable: false, grabbable: false });
+    }
+  }
   const cy = cytoscape({
     container: s.graph,
-    elements: b.elements,
+    elements,
+    // Without a layout, cytoscape places the nodes in a grid, over the
+    // positions the layers gave.
+    layout: { name: "preset", fit: false },
     style: graphStyle(big),
     wheelSensitivity: 0.3,
     hideEdgesOnViewport: big,
@@ -217,7 +256,8 @@ async function draw(view, q) {
     const kind = n.data("kind");
     if (kind === "component" || kind === "aggregate") go({ component: n.id() });
   });
-  const layout = cy.layout({
+  // The layers are placed already: a preset layout keeps them where they are.
+  const layout = layers ? cy.layout({ name: "preset", fit: false }) : cy.layout({
     name: "fcose",
     quality: b.elements.length > 600 ? "draft" : "default",
     animate: false,
@@ -239,9 +279,9 @@ async function draw(view, q) {
   if (hooks.firstRender == null) {
     performance.mark("skymap-first-render");
     hooks.firstRender = { sinceNavigation: performance.now(), layout: ms, nodes: cy.nodes().length,
-      components: cy.nodes(":childless").length, edges: cy.edges().length };
+      components: cy.nodes(":childless").not('[kind = "band"]').length, edges: cy.edges().length };
   }
-  hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, viewName: name, q };
+  hooks.lastRender = { layout: ms, nodes: cy.nodes().length, edges: cy.edges().length, view, viewName: name, q, arrangement: s.layout };
   s.graph.setAttribute("data-rendered", String(cy.nodes().length));
 }
 
@@ -266,10 +306,16 @@ function select(id) {
   }
   const close = () => go({ component: "" });
   if (s.built && s.built.groups.has(id)) {
-    showAggregate(s.pane, n.data("label"), s.built.groups.get(id).map((m) => s.byId.get(m)), { close, href });
+    // Expanding redraws with the members as single nodes, so the
+    // aggregate is gone and so is the selection.
+    const expand = () => {
+      s.expanded.add(id);
+      go({ component: "" });
+    };
+    showAggregate(s.pane, n.data("label"), s.built.groups.get(id).map((m) => s.byId.get(m)), { close, href, expand });
     return;
   }
-  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref), at: s.at });
+  showDetails(s.pane, id, { close, href, component: (ref) => s.byId.get(ref), at: s.at, relations: () => s.data.relations });
 }
 
 // fit fits the graph in its box, at most at a readable zoom.
@@ -285,6 +331,7 @@ function href(id) {
   const p = new URLSearchParams();
   if (state.search.value) p.set("q", state.search.value);
   if (state.at) p.set("at", state.at);
+  if (state.layout !== "layers") p.set("layout", state.layout);
   p.set("component", id);
   return "#/topology/" + encodeURIComponent(state.view) + "?" + p;
 }
@@ -302,6 +349,9 @@ function graphStyle(big) {
     { selector: 'node[kind = "vpc"]', style: { "background-color": "#e7f0fb", "border-style": "dashed" } },
     { selector: "node.match", style: { "border-width": 3, "border-color": "#1f6feb" } },
     { selector: "node.selected", style: { "border-width": 4, "border-color": "#111", "z-index": 10 } },
+    { selector: 'node[kind = "band"]', style: { width: 1, height: 1, "background-opacity": 0, "border-width": 0, events: "no",
+      "text-valign": "center", "text-halign": "right", "text-margin-y": 0, "font-size": 9, "font-style": "italic",
+      color: "#8a97a6", "min-zoomed-font-size": 6 } },
     { selector: "edge", style: big
       ? { width: 1, "line-color": "#c3ccd6", "curve-style": "haystack", opacity: 0.6 }
       : { width: 1, "line-color": "#aab6c3", "target-arrow-color": "#aab6c3", "target-arrow-shape": "triangle",
