@@ -32,7 +32,7 @@ ui-check: ui
 
 # Rewrites docs/screenshots/*.png from the browser test (needs chromium, moto).
 screenshots:
-	$(GO) test -tags "$(TAGS)" -count=1 -run '^TestUI(Flows)?$$' ./internal/app -args -update
+	$(GO) test -tags "$(TAGS)" -count=1 -run '^TestUI(Flows|Status)?$$' ./internal/app -args -update
 
 # Starts moto, seeds the sample estate and serves it on http://127.0.0.1:8080.
 demo: build

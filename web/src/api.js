@@ -17,7 +17,17 @@ export async function get(path, params) {
     if (v != null && v !== "") q.set(k, v);
   }
   const url = path + (q.toString() ? "?" + q : "");
-  const resp = await fetch(url, { headers: { Accept: "application/json" } });
+  return answer(await fetch(url, { headers: { Accept: "application/json" } }));
+}
+
+// post sends body as JSON to path and returns the answer as JSON.
+export async function post(path, body) {
+  return answer(await fetch(path, { method: "POST", headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body) }));
+}
+
+// answer is the JSON body of resp, or an ApiError when it failed.
+async function answer(resp) {
   let body = null;
   try {
     body = await resp.json();
