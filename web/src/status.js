@@ -6,6 +6,7 @@
 import { get } from "./api.js";
 import { clear, fmtTime, h, table } from "./dom.js";
 import { fmtBytes } from "./flowmodel.js";
+import { deniedActions, regionStates } from "./statusmodel.js";
 
 // CATEGORIES are the integration-log categories, as the API names them.
 const CATEGORIES = ["subscribe", "logDownload", "logParse", "logFilter"];
@@ -69,49 +70,24 @@ export async function render(page, params) {
 // each with the regions it was denied in and the calls it blocks.
 function accounts(list, calls) {
   if (!list.length) return h("p", { className: "muted" }, "no account scanned yet");
-  const denied = calls.filter((c) => c.outcome === "denied");
   return table(["account", "state", "denied IAM actions"], list.map((a) => {
-    const mine = denied.filter((c) => c.account === a.account);
-    const actions = [...new Set(mine.map((c) => c.api))].sort();
+    const denied = deniedActions(a.account, calls);
     return [
       a.account, h("span", { className: "state state-" + a.state.replace(/\s+/g, "-") }, a.state),
-      actions.length ? table(["IAM action", "regions", "blocks"], actions.map((act) => {
-        const rows = mine.filter((c) => c.api === act);
-        return [h("span", { className: "mono" }, act), [...new Set(rows.map((c) => c.region))].sort().join(", "),
-          [...new Set(rows.map((c) => blocked(c)))].join("; ")];
-      }), "grid compact denied") : "none",
+      denied.length ? table(["IAM action", "regions", "blocks"], denied.map((d) => [
+        h("span", { className: "mono" }, d.action), d.regions.join(", "), d.blocks.join("; ")]), "grid compact denied") : "none",
     ];
   }), "grid");
 }
 
-// blocked is the API call a denied call row stands for: the operation the
-// SDK's error names ("operation error EC2: DescribeInstances"), else the
-// IAM action's own (the action and the API share their name).
-function blocked(c) {
-  const m = /operation error ([^:]+): (\w+)/.exec(c.detail || "");
-  if (m) return m[1] + " " + m[2];
-  const [service, op] = (c.api || "").split(":");
-  return op ? service + " " + op : c.api;
-}
-
-// regions summarises calls per account and region: a state, and how many
-// APIs answered, were denied or failed.
+// regions shows per account and region a state, and how many APIs
+// answered, were denied or failed.
 function regions(calls) {
-  const by = new Map();
-  for (const c of calls) {
-    const k = c.account + "\u0000" + c.region;
-    if (!by.has(k)) by.set(k, { account: c.account, region: c.region, ok: 0, denied: 0, failed: 0 });
-    const r = by.get(k);
-    if (c.outcome === "ok") r.ok++;
-    else if (c.outcome === "denied") r.denied++;
-    else r.failed++;
-  }
-  const rows = [...by.values()].sort((a, b) => (a.account + a.region).localeCompare(b.account + b.region));
+  const rows = regionStates(calls);
   if (!rows.length) return h("p", { className: "muted" }, "no calls yet");
-  return table(["account", "region", "state", "APIs ok", "denied", "failed"], rows.map((r) => {
-    const state = r.ok === 0 && (r.denied || r.failed) ? "failed" : r.denied || r.failed ? "partially connected" : "connected";
-    return [r.account, r.region, h("span", { className: "state state-" + state.replace(/\s+/g, "-") }, state), String(r.ok), String(r.denied), String(r.failed)];
-  }), "grid regions");
+  return table(["account", "region", "state", "APIs ok", "denied", "failed"], rows.map((r) => [r.account, r.region,
+    h("span", { className: "state state-" + r.state.replace(/\s+/g, "-") }, r.state), String(r.ok), String(r.denied), String(r.failed)]),
+  "grid regions");
 }
 
 // eventPaths shows, per account and region, where change events are read
