@@ -84,6 +84,10 @@ type Server struct {
 	// /api/components/{id}/insights); nil when they are off, and those
 	// answer 503.
 	Insights Insights
+	// IntegrationLogs returns the problems of the flow-log sources, a new
+	// slice each call (GET /api/integration/logs filters it in place);
+	// nil when there are none to read, and that answers an empty list.
+	IntegrationLogs func() []IntegrationLog
 }
 
 // Error kinds the API maps to HTTP statuses.

@@ -57,6 +57,7 @@ func (s *Server) routes(mux router) {
 		}))
 	}
 	mux.Handle("GET /api/status", s.handle(func(r *http.Request) (any, error) { return s.Status(r.Context()), nil }))
+	mux.Handle("GET /api/integration/logs", s.handle(s.integrationLogs))
 }
 
 // noRoute answers what no route of mux serves: 405 with Allow when the

@@ -231,6 +231,9 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if insights != nil {
 		apiSrv.Insights = insights
 	}
+	if flows != nil {
+		apiSrv.IntegrationLogs = func() []api.IntegrationLog { return api.FlowLogRows(flows.statuses()) }
+	}
 	auth := api.Auth{Token: cfg.Server.Auth.Token.Reveal(), User: cfg.Server.Auth.User, Password: cfg.Server.Auth.Password.Reveal()}
 	srv := &http.Server{Handler: api.RequireAuth(auth, ui.Handler(apiSrv.Handler())), ReadHeaderTimeout: 10 * time.Second}
 	log.Info("serving API", "addr", ln.Addr().String(), "auth", auth.On())

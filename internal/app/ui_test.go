@@ -23,7 +23,8 @@ import (
 // with its type, metrics chart and logs; a tag holding <script> shows as
 // text and runs nothing; the map moves to a past time and back; the
 // changes and status pages render. With
-// -update it rewrites the screenshots in docs/screenshots.
+// -update it rewrites the screenshots in docs/screenshots (but status.png,
+// which TestUIStatus takes).
 func TestUI(t *testing.T) {
 	b := browsertest.New(t)
 	m, built := estate(t)
@@ -195,7 +196,7 @@ func TestUI(t *testing.T) {
 			t.Errorf("the status page lacks %q", want)
 		}
 	}
-	b.Screenshot(t, filepath.Join(shots, "status.png"))
+	// TestUIStatus takes status.png, of the page with flow logs on.
 
 	if d := b.Dialogs(); len(d) > 0 {
 		t.Errorf("dialogs opened: %v", d)
