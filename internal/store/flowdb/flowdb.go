@@ -150,12 +150,39 @@ CREATE TABLE IF NOT EXISTS components (
 );
 `
 
-// setup creates the tables, moves an old flow_rollups table's rows into a
-// Parquet file, applies the settings that lock DuckDB down, removes what
-// a crash left behind and creates the views.
+// schemaVersion is the version of the tables above and of the files
+// beside them: it rises with every change an older skymap cannot read.
+// Databases from before versions were kept count as 0 and are brought up
+// to date by the idempotent statements above.
+const schemaVersion = 1
+
+// ErrNewerSchema is returned by Open for a database a newer skymap wrote.
+var ErrNewerSchema = errors.New("schema is newer than this skymap")
+
+// setup checks the schema's version, creates the tables, moves an old
+// flow_rollups table's rows into a Parquet file, applies the settings that
+// lock DuckDB down, removes what a crash left behind and creates the views.
 func (d *DB) setup(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_version: %w", err)
+	}
+	var v sql.NullInt64
+	if err := d.db.QueryRowContext(ctx, `SELECT max(version) FROM schema_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v.Int64 > schemaVersion {
+		return fmt.Errorf("%w: the flow database has schema version %d, this skymap knows up to %d: upgrade skymap",
+			ErrNewerSchema, v.Int64, schemaVersion)
+	}
 	if _, err := d.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create tables: %w", err)
+	}
+	if v.Int64 < schemaVersion {
+		for _, q := range []string{`DELETE FROM schema_version`, fmt.Sprintf(`INSERT INTO schema_version VALUES (%d)`, schemaVersion)} {
+			if _, err := d.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("write schema version: %w", err)
+			}
+		}
 	}
 	d.writeMu.Lock()
 	defer d.writeMu.Unlock()

@@ -347,3 +347,24 @@ func toFloat(rows [][]any) [][]any {
 	}
 	return rows
 }
+
+// A database a newer skymap wrote is refused with both versions named; an
+// up-to-date one opens again.
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	d := open(t, dir, Options{})
+	var v int
+	if err := d.db.QueryRow(`SELECT version FROM schema_version`).Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("schema_version = %d, %v; want %d", v, err, schemaVersion)
+	}
+	if _, err := d.db.Exec(`UPDATE schema_version SET version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(dir, Options{})
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), "schema version 99, this skymap knows up to 1") {
+		t.Errorf("Open of a newer schema: %v, want ErrNewerSchema naming 99 and 1", err)
+	}
+}
