@@ -110,11 +110,15 @@ type Server struct {
 
 // Start starts a server listening on free ports of 127.0.0.1 with its
 // data, temporary files and logs in a new temporary directory, and waits
-// until it answers /ping. It runs clickhouse-server, or clickhouse server
-// for releases that ship one binary.
+// until it answers /ping. It runs clickhouse-server (from PATH or
+// /usr/sbin), or clickhouse server for releases that ship one binary.
 func Start() (*Server, error) {
 	var args []string
 	bin, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		// Debian installs it in /usr/sbin, which a user's PATH may lack.
+		bin, err = exec.LookPath("/usr/sbin/clickhouse-server")
+	}
 	if err != nil {
 		if bin, err = exec.LookPath("clickhouse"); err != nil {
 			return nil, errors.New("neither clickhouse-server nor clickhouse is in PATH")
