@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 	"github.com/skymap/skymap/internal/store/clickhouse/chtest"
 	"github.com/skymap/skymap/internal/store/storetest"
@@ -97,5 +102,79 @@ func TestSchemaTooNew(t *testing.T) {
 	}
 	if v, err := d.schemaVersion(ctx); err != nil || v != len(migrations) {
 		t.Errorf("version %d %v", v, err)
+	}
+}
+
+// TestCommitRaces commits one object from two stores (two workers) at
+// once, after an attempt that failed before its catalog row: the object's
+// rows count once.
+func TestCommitRaces(t *testing.T) {
+	a := open(t)
+	ctx := context.Background()
+	b, err := Open(ctx, Options{URL: a.opts.URL, Database: a.opts.Database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := storetest.TextObject(t, "k1", "2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK")
+	o.Rollups = model.NewFlowRollups(storetest.Rollup("i-a", "i-b", 443, model.FlowServer, true, 1000, 10))
+	// A failed attempt: rows without a catalog row.
+	id := objectID(o.Bucket, o.Key, o.ETag)
+	if _, err := a.insertRecords(ctx, id, 7, o, storetest.DefaultHeader); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.insertRollups(ctx, id, 7, o); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		d := a
+		if i%2 == 1 {
+			d = b
+		}
+		wg.Go(func() { errs[i] = d.CommitFlowObject(ctx, o) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.FlowSQL(ctx, `SELECT (SELECT count() FROM vpc_flow_logs), (SELECT sum(bytes_to_server) FROM flow_rollups),
+		(SELECT count() FROM flow_records) > 1`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]any{{int64(1), int64(1000), int64(1)}}, res.Rows); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	convs, err := b.FlowConversations(ctx, store.FlowQuery{})
+	if err != nil || len(convs) != 1 || convs[0].BytesToServer != 1000 {
+		t.Errorf("conversations %+v %v", convs, err)
+	}
+}
+
+// TestRecords checks the parsing of text records: lines of the wrong field
+// count or with a number field that is not one of its type are skipped,
+// text keeps every byte, and fields the table lacks are dropped.
+func TestRecords(t *testing.T) {
+	d := open(t)
+	ctx := context.Background()
+	header := storetest.DefaultHeader + " vpc-id no-such-field"
+	o := &store.FlowObject{Bucket: "logs", Key: "k", ETag: "e", Format: header, Body: storetest.GzipText(t, header,
+		`2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK vpc-'\"x\\ y`,
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 forty 443 6 10 1000 1795341600 1795341660 ACCEPT OK vpc-1 y",
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 4294967296 443 6 10 1000 1795341600 1795341660 ACCEPT OK vpc-1 y",
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 1000 1795341600 1795341660 ACCEPT OK vpc-1",
+		"2 123456789012 eni-1 10.0.0.1 10.0.0.2 40000 443 6 10 9223372036854775807 1795341600 1795341660 ACCEPT OK - y"),
+		Start: t0, End: t0.Add(time.Minute)}
+	if err := d.CommitFlowObject(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.FlowSQL(ctx, `SELECT srcport, bytes, vpc_id FROM vpc_flow_logs ORDER BY bytes`, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]any{{int64(40000), int64(1000), `vpc-'\"x\\`}, {int64(40000), int64(9223372036854775807), nil}}
+	if diff := cmp.Diff(want, res.Rows); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

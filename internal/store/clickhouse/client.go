@@ -98,10 +98,10 @@ func (c *client) exec(ctx context.Context, query string, settings url.Values) er
 	return err
 }
 
-// insert runs INSERT INTO table (cols) FORMAT TabSeparated with rows,
-// which TSV encodes.
-func (c *client) insert(ctx context.Context, table string, cols []string, rows []byte) error {
-	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") FORMAT TabSeparated"
+// insert runs INSERT INTO table (cols) FORMAT format with rows, encoded
+// in that format (TabSeparated or RowBinary).
+func (c *client) insert(ctx context.Context, table string, cols []string, format string, rows []byte) error {
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") FORMAT " + format
 	body, err := c.do(ctx, q, nil, bytes.NewReader(rows))
 	if err != nil {
 		return err

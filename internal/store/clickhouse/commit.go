@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +92,7 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 		tsvTime(d.opts.Now())}
 	var buf bytes.Buffer
 	writeTSV(&buf, row)
-	if err := d.c.insert(ctx, "flow_objects", objectColumns, buf.Bytes()); err != nil {
+	if err := d.c.insert(ctx, "flow_objects", objectColumns, "TabSeparated", buf.Bytes()); err != nil {
 		return fail(fmt.Errorf("insert catalog row: %w", err))
 	}
 	return nil
@@ -123,7 +125,7 @@ func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *
 			strconv.FormatUint(r.Records, 10), addrKey(r.ClientAddr), addrKey(r.ServerAddr))
 		writeTSV(&buf, row)
 		if n++; n == batchRows {
-			if err := d.c.insert(ctx, "flow_rollup_rows", cols, buf.Bytes()); err != nil {
+			if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
 				return last, fmt.Errorf("insert rollups: %w", err)
 			}
 			buf.Reset()
@@ -131,7 +133,7 @@ func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *
 		}
 	}
 	if n > 0 {
-		if err := d.c.insert(ctx, "flow_rollup_rows", cols, buf.Bytes()); err != nil {
+		if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
 			return last, fmt.Errorf("insert rollups: %w", err)
 		}
 	}
@@ -152,29 +154,34 @@ func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *
 		defer zr.Close()
 		r = zr
 	}
+	// Only the columns of the object's fields are sent; the others are
+	// NULL, their default. colOf[i] is the position among them of field
+	// i's column, -1 for none (a field the table lacks, or repeated).
 	fields := strings.Fields(format)
-	// colOf[i] is the record column of field i, -1 for none.
 	colOf := make([]int, len(fields))
-	seen := map[int]bool{}
+	var used []int // record columns, by position
+	cols := []string{"object", "attempt", "object_end"}
 	for i, f := range fields {
 		colOf[i] = -1
 		name := strings.ReplaceAll(f, "-", "_")
 		for j, c := range recordColumns {
-			if c.name == name && !seen[j] {
-				colOf[i], seen[j] = j, true
+			if c.name == name && !slices.Contains(used, j) {
+				colOf[i] = len(used)
+				used = append(used, j)
+				cols = append(cols, "`"+c.name+"`")
 			}
 		}
 	}
-	cols := []string{"object", "attempt", "object_end"}
-	for _, c := range recordColumns {
-		cols = append(cols, "`"+c.name+"`")
-	}
-	prefix := quoteTSV(id) + "\t" + strconv.FormatUint(attempt, 10) + "\t" + tsvTime(obj.End)
-	vals := make([]string, len(recordColumns))
+	// Rows are sent as RowBinary: ClickHouse parses text slowly.
+	prefix := binary.AppendUvarint(nil, uint64(len(id)))
+	prefix = append(prefix, id...)
+	prefix = binary.LittleEndian.AppendUint64(prefix, attempt)
+	prefix = binary.LittleEndian.AppendUint32(prefix, dateTimeSeconds(obj.End))
 	var batches [][]byte
-	var buf bytes.Buffer
+	var buf, row []byte
 	var total uint64
 	n := 0
+	vals := make([]string, len(used))
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	header := true
@@ -190,39 +197,21 @@ func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *
 		if len(parts) != len(fields) {
 			continue
 		}
-		for j := range vals {
-			vals[j] = `\N`
-		}
-		ok := true
+		clear(vals)
 		for i, p := range parts {
-			j := colOf[i]
-			if j < 0 || p == "-" {
-				continue
-			}
-			if recordColumns[j].typ != "String" {
-				if _, err := strconv.ParseInt(p, 10, 64); err != nil {
-					ok = false
-					break
-				}
+			if j := colOf[i]; j >= 0 && p != "-" {
 				vals[j] = p
-				continue
 			}
-			vals[j] = quoteTSV(p)
 		}
-		if !ok {
+		var ok bool
+		if row, ok = appendRecord(append(row[:0], prefix...), used, vals); !ok {
 			continue
 		}
-		buf.WriteString(prefix)
-		for _, v := range vals {
-			buf.WriteByte('\t')
-			buf.WriteString(v)
-		}
-		buf.WriteByte('\n')
+		buf = append(buf, row...)
 		total++
 		if n++; n == batchRows {
-			batches = append(batches, bytes.Clone(buf.Bytes()))
-			buf.Reset()
-			n = 0
+			batches = append(batches, buf)
+			buf, n = nil, 0
 		}
 	}
 	if sc.Err() != nil {
@@ -230,14 +219,46 @@ func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *
 		return 0, nil
 	}
 	if n > 0 {
-		batches = append(batches, buf.Bytes())
+		batches = append(batches, buf)
 	}
 	for _, b := range batches {
-		if err := d.c.insert(ctx, "flow_records", cols, b); err != nil {
+		if err := d.c.insert(ctx, "flow_records", cols, "RowBinary", b); err != nil {
 			return 0, fmt.Errorf("insert records: %w", err)
 		}
 	}
 	return total, nil
+}
+
+// appendRecord appends the RowBinary encoding of a record's values ("" for
+// NULL) in the columns used, or reports false when a number column holds
+// what is not a number of its type (the row is then skipped, as flowdb's
+// view skips it).
+func appendRecord(b []byte, used []int, vals []string) ([]byte, bool) {
+	for j, v := range vals {
+		if v == "" {
+			b = append(b, 1)
+			continue
+		}
+		b = append(b, 0)
+		switch recordColumns[used[j]].typ {
+		case "Int32":
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil {
+				return b, false
+			}
+			b = binary.LittleEndian.AppendUint32(b, uint32(int32(n)))
+		case "Int64":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return b, false
+			}
+			b = binary.LittleEndian.AppendUint64(b, uint64(n))
+		default:
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return b, true
 }
 
 // headerOf returns the header line of a text body, gzip or plain.
@@ -274,6 +295,18 @@ func tsvTime(t time.Time) string {
 		t = time.Unix(0, 0)
 	}
 	return t.UTC().Format(time.DateTime)
+}
+
+// dateTimeSeconds is t as a DateTime's seconds, clamped to its range.
+func dateTimeSeconds(t time.Time) uint32 {
+	switch u := t.Unix(); {
+	case u < 0:
+		return 0
+	case u > math.MaxUint32:
+		return math.MaxUint32
+	default:
+		return uint32(u)
+	}
 }
 
 // dateTime is t as a DateTime literal.
