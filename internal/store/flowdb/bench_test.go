@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
 )
@@ -38,6 +39,31 @@ func BenchmarkCommitFlowObject(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rollups/s")
+}
+
+// BenchmarkCommitRecords commits gzip text objects of 100,000 records of
+// flowlogstest's estate (as BenchmarkFlowIngest reads) without rollups:
+// archiving raw records. The figure is records/s, to set beside the
+// ClickHouse store's BenchmarkCommitRecords.
+func BenchmarkCommitRecords(b *testing.B) {
+	d := open(b, b.TempDir(), Options{})
+	ctx := context.Background()
+	const n = 100000
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := flowlogstest.NewEstate(1, 3000).Write(zw, 1, n, t0.Unix()); err != nil {
+		b.Fatal(err)
+	}
+	zw.Close()
+	body := buf.Bytes()
+	for i := 0; b.Loop(); i++ {
+		o := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", i), ETag: "e", Body: body, Format: flowlogstest.Header,
+			Start: t0, End: t0.Add(time.Hour), Records: n, ReadWhole: true}
+		if err := d.CommitFlowObject(ctx, o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
 }
 
 // BenchmarkFlowSQLScan sums the bytes of 1,000,000 archived records (100

@@ -206,8 +206,10 @@ func testPrune(t *testing.T, open func(t *testing.T) store.Flows) {
 	if err := d.PruneFlows(ctx, t0.Add(30*time.Minute), t0.Add(30*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	got := rows(t, d, `SELECT (SELECT list(bytes) FROM vpc_flow_logs), (SELECT list(bytes_to_server) FROM flow_rollups), (SELECT list(vpc_id) FROM vpc_flow_logs)`)
-	if diff := cmp.Diff([][]any{{[]any{7.0}, []any{7.0}, []any{"vpc-1"}}}, got); diff != "" {
+	// One query per table, not list() or groupArray(): the SQL is the
+	// part all backends share.
+	got := append(rows(t, d, `SELECT bytes, vpc_id FROM vpc_flow_logs`), rows(t, d, `SELECT bytes_to_server, NULL FROM flow_rollups`)...)
+	if diff := cmp.Diff([][]any{{7.0, "vpc-1"}, {7.0, nil}}, got); diff != "" {
 		t.Errorf("after prune (-want +got):\n%s", diff)
 	}
 	if done, _ := d.FlowObjectDone(ctx, "logs", "old", "e1"); done {

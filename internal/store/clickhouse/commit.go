@@ -1,0 +1,340 @@
+package clickhouse
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/skymap/skymap/internal/store"
+)
+
+// batchRows is how many rows an INSERT sends at most.
+const batchRows = 100000
+
+// objectID names an object in the tables: a hash of bucket, key and ETag.
+func objectID(bucket, key, etag string) string {
+	h := sha256.Sum256([]byte(bucket + "\x00" + key + "\x00" + etag))
+	return hex.EncodeToString(h[:16])
+}
+
+// FlowObjectDone implements store.Flows.
+func (d *DB) FlowObjectDone(ctx context.Context, bucket, key, etag string) (bool, error) {
+	r, err := d.c.query(ctx, `SELECT count() FROM flow_objects WHERE object = `+quote(objectID(bucket, key, etag))+
+		` AND bucket = `+quote(bucket)+" AND `key` = "+quote(key)+` AND etag = `+quote(etag), nil)
+	if err != nil {
+		return false, fmt.Errorf("clickhouse: look up object s3://%s/%s: %w", bucket, key, err)
+	}
+	n, err := integer(r.Data[0][0])
+	if err != nil {
+		return false, fmt.Errorf("clickhouse: look up object s3://%s/%s: %w", bucket, key, err)
+	}
+	return n > 0, nil
+}
+
+// CommitFlowObject implements store.Flows. The records (of text objects:
+// Parquet bodies are not parsed yet) and the rollups are inserted tagged
+// with a new attempt number, then the catalog row naming the attempt; the
+// views count the rows of one catalogued attempt per object, so an attempt
+// that fails before its catalog row leaves rows nobody sees, and two
+// workers committing one object at once count it once.
+func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error {
+	defer d.lockObject(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
+	done, err := d.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
+	if err != nil || done {
+		return err
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("clickhouse: commit s3://%s/%s: %w", obj.Bucket, obj.Key, err)
+	}
+	format := strings.Join(strings.Fields(obj.Format), " ")
+	if !obj.Parquet && format == "" {
+		format = headerOf(obj.Body)
+		if format == "" {
+			return fail(fmt.Errorf("text object without a format or header line"))
+		}
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	attempt := binary.LittleEndian.Uint64(b[:]) >> 1
+	id := objectID(obj.Bucket, obj.Key, obj.ETag)
+	var raw uint64
+	if !obj.Parquet && len(obj.Body) > 0 {
+		if raw, err = d.insertRecords(ctx, id, attempt, obj, format); err != nil {
+			return fail(err)
+		}
+	}
+	last, err := d.insertRollups(ctx, id, attempt, obj)
+	if err != nil {
+		return fail(err)
+	}
+	parquet := 0
+	if obj.Parquet {
+		parquet, format = 1, ""
+	}
+	row := []string{id, strconv.FormatUint(attempt, 10), obj.Bucket, obj.Key, obj.ETag, obj.Account, obj.Region, format,
+		strconv.Itoa(parquet), tsvTime(obj.Start), tsvTime(obj.End), strconv.FormatInt(obj.Records, 10),
+		strconv.FormatInt(obj.Malformed, 10), strconv.FormatUint(raw, 10), strconv.Itoa(obj.Rollups.Len()), tsvTime(last),
+		tsvTime(d.opts.Now())}
+	var buf bytes.Buffer
+	writeTSV(&buf, row)
+	if err := d.c.insert(ctx, "flow_objects", objectColumns, "TabSeparated", buf.Bytes()); err != nil {
+		return fail(fmt.Errorf("insert catalog row: %w", err))
+	}
+	return nil
+}
+
+// insertRollups inserts obj's rollups and returns their last minute.
+func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *store.FlowObject) (time.Time, error) {
+	cols := []string{"object", "attempt"}
+	for _, c := range rollupColumns {
+		cols = append(cols, "`"+c.name+"`")
+	}
+	var last time.Time
+	var buf bytes.Buffer
+	n := 0
+	row := make([]string, 0, len(cols))
+	for i := range obj.Rollups.Len() {
+		r := obj.Rollups.At(i)
+		if r.Minute.After(last) {
+			last = r.Minute
+		}
+		action := "REJECT"
+		if r.Accepted {
+			action = "ACCEPT"
+		}
+		row = append(row[:0], id, strconv.FormatUint(attempt, 10), tsvTime(r.Minute), r.Account, r.Region, r.Interface,
+			r.Reporter.String(), r.Client, r.Server, addrText(r.ClientAddr), addrText(r.ServerAddr),
+			strconv.Itoa(int(r.ServerPort)), strconv.Itoa(int(r.Protocol)), action,
+			strconv.FormatUint(r.BytesToServer, 10), strconv.FormatUint(r.BytesToClient, 10),
+			strconv.FormatUint(r.PacketsToServer, 10), strconv.FormatUint(r.PacketsToClient, 10),
+			strconv.FormatUint(r.Records, 10), addrKey(r.ClientAddr), addrKey(r.ServerAddr))
+		writeTSV(&buf, row)
+		if n++; n == batchRows {
+			if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
+				return last, fmt.Errorf("insert rollups: %w", err)
+			}
+			buf.Reset()
+			n = 0
+		}
+	}
+	if n > 0 {
+		if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
+			return last, fmt.Errorf("insert rollups: %w", err)
+		}
+	}
+	return last, nil
+}
+
+// insertRecords parses a text body's records into flow_records and returns
+// how many it inserted. Like flowdb's view, it skips lines of the wrong
+// field count or with a number field that is not one, and fields the table
+// has no column for; a body that does not decompress whole inserts nothing.
+func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *store.FlowObject, format string) (uint64, error) {
+	var r io.Reader = bytes.NewReader(obj.Body)
+	if len(obj.Body) >= 2 && obj.Body[0] == 0x1f && obj.Body[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return 0, nil
+		}
+		defer zr.Close()
+		r = zr
+	}
+	// Only the columns of the object's fields are sent; the others are
+	// NULL, their default. colOf[i] is the position among them of field
+	// i's column, -1 for none (a field the table lacks, or repeated).
+	fields := strings.Fields(format)
+	colOf := make([]int, len(fields))
+	var used []int // record columns, by position
+	cols := []string{"object", "attempt", "object_end"}
+	for i, f := range fields {
+		colOf[i] = -1
+		name := strings.ReplaceAll(f, "-", "_")
+		for j, c := range recordColumns {
+			if c.name == name && !slices.Contains(used, j) {
+				colOf[i] = len(used)
+				used = append(used, j)
+				cols = append(cols, "`"+c.name+"`")
+			}
+		}
+	}
+	// Rows are sent as RowBinary: ClickHouse parses text slowly.
+	prefix := binary.AppendUvarint(nil, uint64(len(id)))
+	prefix = append(prefix, id...)
+	prefix = binary.LittleEndian.AppendUint64(prefix, attempt)
+	prefix = binary.LittleEndian.AppendUint32(prefix, dateTimeSeconds(obj.End))
+	var batches [][]byte
+	var buf, row []byte
+	var total uint64
+	n := 0
+	vals := make([]string, len(used))
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	header := true
+	for sc.Scan() {
+		line := sc.Text()
+		if header {
+			header = false
+			if strings.Join(strings.Fields(line), " ") == format {
+				continue
+			}
+		}
+		parts := strings.Fields(line)
+		if len(parts) != len(fields) {
+			continue
+		}
+		clear(vals)
+		for i, p := range parts {
+			if j := colOf[i]; j >= 0 && p != "-" {
+				vals[j] = p
+			}
+		}
+		var ok bool
+		if row, ok = appendRecord(append(row[:0], prefix...), used, vals); !ok {
+			continue
+		}
+		buf = append(buf, row...)
+		total++
+		if n++; n == batchRows {
+			batches = append(batches, buf)
+			buf, n = nil, 0
+		}
+	}
+	if sc.Err() != nil {
+		// flowdb does not archive what it cannot read whole.
+		return 0, nil
+	}
+	if n > 0 {
+		batches = append(batches, buf)
+	}
+	for _, b := range batches {
+		if err := d.c.insert(ctx, "flow_records", cols, "RowBinary", b); err != nil {
+			return 0, fmt.Errorf("insert records: %w", err)
+		}
+	}
+	return total, nil
+}
+
+// appendRecord appends the RowBinary encoding of a record's values ("" for
+// NULL) in the columns used, or reports false when a number column holds
+// what is not a number of its type (the row is then skipped, as flowdb's
+// view skips it).
+func appendRecord(b []byte, used []int, vals []string) ([]byte, bool) {
+	for j, v := range vals {
+		if v == "" {
+			b = append(b, 1)
+			continue
+		}
+		b = append(b, 0)
+		switch recordColumns[used[j]].typ {
+		case "Int32":
+			n, err := strconv.ParseInt(v, 10, 32)
+			if err != nil {
+				return b, false
+			}
+			b = binary.LittleEndian.AppendUint32(b, uint32(int32(n)))
+		case "Int64":
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return b, false
+			}
+			b = binary.LittleEndian.AppendUint64(b, uint64(n))
+		default:
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return b, true
+}
+
+// headerOf returns the header line of a text body, gzip or plain.
+func headerOf(body []byte) string {
+	var r io.Reader = bytes.NewReader(body)
+	if len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return ""
+		}
+		r = zr
+	}
+	line, _ := bufio.NewReader(r).ReadString('\n')
+	return strings.Join(strings.Fields(line), " ")
+}
+
+// writeTSV writes one TabSeparated row of text values.
+func writeTSV(w *bytes.Buffer, vals []string) {
+	for i, v := range vals {
+		if i > 0 {
+			w.WriteByte('\t')
+		}
+		w.WriteString(quoteTSV(v))
+	}
+	w.WriteByte('\n')
+}
+
+func quoteTSV(s string) string { return tsvEscaper.Replace(s) }
+
+// tsvTime is t as a DateTime in UTC; times before 1970 (the zero time)
+// are 1970-01-01 00:00:00, DateTime's smallest.
+func tsvTime(t time.Time) string {
+	if t.Before(time.Unix(0, 0)) {
+		t = time.Unix(0, 0)
+	}
+	return t.UTC().Format(time.DateTime)
+}
+
+// dateTimeSeconds is t as a DateTime's seconds, clamped to its range.
+func dateTimeSeconds(t time.Time) uint32 {
+	switch u := t.Unix(); {
+	case u < 0:
+		return 0
+	case u > math.MaxUint32:
+		return math.MaxUint32
+	default:
+		return uint32(u)
+	}
+}
+
+// dateTime is t as a DateTime literal.
+func dateTime(t time.Time) string { return "toDateTime(" + quote(tsvTime(t)) + ", 'UTC')" }
+
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.Unmap().String()
+}
+
+// addrKey is an address as 32 hex digits of its 16-byte form; "" for none.
+func addrKey(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	b := a.Unmap().As16()
+	return hex.EncodeToString(b[:])
+}
+
+// integer reads a JSON number ClickHouse returned, quoted or not.
+func integer(v any) (int64, error) {
+	switch x := v.(type) {
+	case json.Number:
+		return x.Int64()
+	case string:
+		return strconv.ParseInt(x, 10, 64)
+	}
+	return 0, fmt.Errorf("not an integer: %v", v)
+}
