@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -23,7 +24,10 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this skymap")
 // Store is the PostgreSQL backend. It is safe for concurrent use, by any
 // number of processes sharing the database.
 type Store struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	where string // the database, for errors
+	// locked is the connection holding the writer lock, nil without it.
+	locked *pgxpool.Conn
 	// pruneBatch bounds the versions one transaction of PruneHistory
 	// deletes; tests make it small.
 	pruneBatch int
@@ -49,7 +53,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", where(cfg), err)
 	}
-	s := &Store{pool: pool, pruneBatch: defaultPruneBatch}
+	s := &Store{pool: pool, where: where(cfg), pruneBatch: defaultPruneBatch}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: %s: %w", where(cfg), err)
@@ -64,8 +68,53 @@ func where(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("database %q on %s:%d", c.Database, c.Host, c.Port)
 }
 
-// Close closes the connections.
+// writerLock is the advisory lock key of LockWriter ("skymap" in ASCII,
+// then 3).
+const writerLock = 0x736b796d6170_03
+
+// LockWriter makes s the only Store of the database that holds the lock,
+// until Close or until its process dies (the lock is its connection's). It
+// fails with store.ErrLocked when another holds it. skymap serve takes it:
+// its graph lives in memory and would not see another process's commits.
+func (s *Store) LockWriter(ctx context.Context) error {
+	if s.locked != nil {
+		return nil
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: lock %s: %w", s.where, err)
+	}
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(writerLock)).Scan(&ok); err != nil {
+		conn.Release()
+		return fmt.Errorf("postgres: lock %s: %w", s.where, err)
+	}
+	if !ok {
+		conn.Release()
+		return lockedError(fmt.Sprintf("postgres: %s is used by another skymap serve: run one per database", s.where))
+	}
+	s.locked = conn
+	return nil
+}
+
+// lockedError is store.ErrLocked with its own message.
+type lockedError string
+
+func (e lockedError) Error() string { return string(e) }
+func (e lockedError) Unwrap() error { return store.ErrLocked }
+
+// Close releases the writer lock and closes the connections.
 func (s *Store) Close() error {
+	if s.locked != nil {
+		// Unlock at once; closing the connection, which ends its session,
+		// would release the lock too, but only once the server notices.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		conn := s.locked.Hijack()
+		conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, int64(writerLock))
+		conn.Close(ctx)
+		cancel()
+		s.locked = nil
+	}
 	s.pool.Close()
 	return nil
 }

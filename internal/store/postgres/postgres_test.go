@@ -213,3 +213,31 @@ func TestCommitIsAtomic(t *testing.T) {
 		t.Errorf("components after a failed commit = %v, want none", st.Components)
 	}
 }
+
+// TestLockWriter takes the writer lock from two stores of one database:
+// the second fails until the first closes.
+func TestLockWriter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	var stores []*Store
+	for range 2 {
+		s, err := Open(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores = append(stores, s)
+	}
+	if err := stores[0].LockWriter(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := stores[1].LockWriter(ctx)
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "another skymap serve") {
+		t.Fatalf("second LockWriter: %v, want ErrLocked", err)
+	}
+	stores[0].Close()
+	if err := stores[1].LockWriter(ctx); err != nil {
+		t.Errorf("LockWriter once the first closed: %v", err)
+	}
+}
