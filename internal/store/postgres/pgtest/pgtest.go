@@ -5,8 +5,8 @@
 // database of its own. Without PostgreSQL a test is skipped, but with
 // CI=true it fails: CI must never skip silently.
 //
-// A test package using it calls Main from its TestMain, so that the server
-// stops when the tests end:
+// A test package using it calls Main from its TestMain (or wraps m with
+// Shared), so that the server stops when the tests end:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 package pgtest
@@ -46,11 +46,23 @@ var (
 
 // Main runs the tests and stops the server they started, then exits.
 func Main(m *testing.M) {
-	code := m.Run()
+	os.Exit(Shared(m).Run())
+}
+
+// Shared returns m with a Run that stops, once m's tests ran, the server
+// they started: for a TestMain that wraps m for other helpers too.
+func Shared(m interface{ Run() int }) interface{ Run() int } {
+	return shared{m}
+}
+
+type shared struct{ m interface{ Run() int } }
+
+func (s shared) Run() int {
+	code := s.m.Run()
 	if srv != nil {
 		srv.stop()
 	}
-	os.Exit(code)
+	return code
 }
 
 // DSN creates an empty database for t, dropped at its cleanup, and returns
