@@ -142,3 +142,14 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatal("Open of a database from a newer skymap succeeded")
 	}
 }
+
+func BenchmarkTopology(b *testing.B) {
+	storetest.BenchmarkTopology(b, 20000, func(b *testing.B) store.Topology {
+		s, err := Open(context.Background(), b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}

@@ -34,7 +34,7 @@ var migrations = []string{
 		diff text, state text,
 		cause text NOT NULL, actor text NOT NULL DEFAULT '', source_ip text NOT NULL DEFAULT ''
 	);
-	CREATE INDEX versions_id ON versions(id, entity, seq);
+	CREATE INDEX versions_id ON versions(id, seq);
 	CREATE INDEX versions_time ON versions(time, seq);
 	CREATE TABLE state (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 	CREATE TABLE views (id text COLLATE "C" PRIMARY KEY, name text NOT NULL, doc text NOT NULL);

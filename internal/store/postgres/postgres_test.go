@@ -241,3 +241,14 @@ func TestLockWriter(t *testing.T) {
 		t.Errorf("LockWriter once the first closed: %v", err)
 	}
 }
+
+func BenchmarkTopology(b *testing.B) {
+	storetest.BenchmarkTopology(b, 20000, func(b *testing.B) store.Topology {
+		s, err := Open(context.Background(), pgtest.DSN(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
+}
