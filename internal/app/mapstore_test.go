@@ -27,9 +27,16 @@ func TestServeOnPostgres(t *testing.T) {
 	// The server trusts loopback, so it ignores the password: the test
 	// only looks for it in the log.
 	const password = "pg-test-s3cret"
-	dsn := pgtest.DSN(t) + " password=" + password
-	if strings.HasPrefix(dsn, "postgres") {
-		t.Skip("SKYMAP_TEST_POSTGRES is a URL; this test appends to a keyword/value string")
+	dsn := pgtest.DSN(t)
+	switch {
+	case !strings.HasPrefix(dsn, "postgres"):
+		dsn += " password=" + password
+	case strings.Contains(dsn, "@"):
+		t.Skip("SKYMAP_TEST_POSTGRES has credentials of its own")
+	case strings.Contains(dsn, "?"):
+		dsn += "&password=" + password
+	default:
+		dsn += "?password=" + password
 	}
 	ctx := context.Background()
 	pg, err := postgres.Open(ctx, dsn)

@@ -22,7 +22,10 @@ import (
 var ErrSchemaTooNew = errors.New("database schema is newer than this skymap")
 
 // Store is the PostgreSQL backend. It is safe for concurrent use, by any
-// number of processes sharing the database.
+// number of processes sharing the database. Versions are numbered (Seq) as
+// they are inserted: with one writer (see LockWriter) they become visible
+// in that order; with several, one committed late may appear behind a
+// higher number a reader paging with AfterSeq has passed.
 type Store struct {
 	pool  *pgxpool.Pool
 	where string // the database, for errors
