@@ -20,12 +20,13 @@ import (
 	"github.com/skymap/skymap/internal/collect/inventory"
 	"github.com/skymap/skymap/internal/config"
 	"github.com/skymap/skymap/internal/model"
+	"github.com/skymap/skymap/internal/store/postgres/pgtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(awstest.SharedMain(m),
+	goleak.VerifyTestMain(pgtest.Shared(awstest.SharedMain(m)),
 		// The SDK's HTTP transport keeps idle connections after a test.
 		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
 		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),

@@ -29,7 +29,6 @@ import (
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/selfmetrics"
 	"github.com/skymap/skymap/internal/store"
-	"github.com/skymap/skymap/internal/store/embedded"
 	"github.com/skymap/skymap/internal/store/flowdb"
 	"github.com/skymap/skymap/internal/topology"
 	"github.com/skymap/skymap/internal/ui"
@@ -120,8 +119,8 @@ type ServeOptions struct {
 // Serve runs skymap as a service: it serves the API from the stored map at
 // once, scans every full_run_interval (at start when the last scan is older),
 // deletes the history older than storage.history_retention at start and
-// every hour, and keeps state in the data dir. It returns when ctx is
-// cancelled.
+// every hour, and keeps state in the data dir, or in PostgreSQL with
+// storage.postgres. It returns when ctx is cancelled.
 func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	log := o.logger()
 	now := o.Now
@@ -139,7 +138,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if err := cfg.Server.Auth.CheckExposure(listen); err != nil {
 		return err
 	}
-	st, err := embedded.Open(ctx, dir)
+	st, backend, err := openMapStore(ctx, cfg.Storage, dir)
 	if err != nil {
 		return err
 	}
@@ -206,7 +205,7 @@ func Serve(ctx context.Context, cfg *config.Config, o ServeOptions) error {
 	if sch.last != nil {
 		sch.setMapped()
 	}
-	log.Info("topology loaded", "data_dir", dir, "components", g.Len())
+	log.Info("topology loaded", "storage", backend, "data_dir", dir, "components", g.Len())
 
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -141,13 +141,17 @@ type Server struct {
 	Auth Auth
 }
 
-// Storage configures skymap's embedded storage.
+// Storage configures where skymap keeps its data.
 type Storage struct {
 	// DataDir is the data directory (storage.data_dir, default ./skymap-data).
 	DataDir string
 	// HistoryRetention is how long versions of the change history are kept
 	// (storage.history_retention, default 90 days); zero keeps them forever.
 	HistoryRetention time.Duration
+	// PostgresDSN is storage.postgres.dsn: the connection string of the
+	// PostgreSQL database holding the map, its history, state and views
+	// instead of the data dir's SQLite. Empty means SQLite.
+	PostgresDSN Secret
 }
 
 // FlowLogs configures VPC flow-log ingestion.

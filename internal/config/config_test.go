@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -379,5 +380,30 @@ func TestFlowLogsSection(t *testing.T) {
 	_, err = Parse([]byte("instances: [{regions: [global], flowlogs_queue_url: 'ftp://x'}]\n"))
 	if err == nil || !strings.Contains(err.Error(), "instances[0].flowlogs_queue_url") {
 		t.Errorf("bad flowlogs_queue_url: %v", err)
+	}
+}
+
+func TestPostgresDSN(t *testing.T) {
+	doc := func(dsn string) []byte {
+		return []byte("instances: [{regions: [global]}]\nstorage:\n  postgres:\n    dsn: '" + dsn + "'\n")
+	}
+	for _, dsn := range []string{"", "postgres://skymap:pw@db.example:5432/skymap?sslmode=require", "host=db.example dbname=skymap password=pw"} {
+		cfg, err := Parse(doc(dsn))
+		if err != nil {
+			t.Errorf("dsn %q: %v", dsn, err)
+			continue
+		}
+		if got := cfg.Storage.PostgresDSN.Reveal(); got != dsn {
+			t.Errorf("dsn %q: PostgresDSN %q", dsn, got)
+		}
+		if s := fmt.Sprintf("%v %+v", cfg.Storage, cfg.Storage); strings.Contains(s, "pw") {
+			t.Errorf("dsn %q: the storage section prints the password: %s", dsn, s)
+		}
+	}
+	for _, dsn := range []string{"pgsql-1", "postgres://skymap:pw@[pgsql-1"} {
+		_, err := Parse(doc(dsn))
+		if err == nil || !strings.HasPrefix(err.Error(), "storage.postgres.dsn: ") || strings.Contains(err.Error(), "pw") || strings.Contains(err.Error(), "pgsql-1") {
+			t.Errorf("dsn %q: error %v, want one naming storage.postgres.dsn without the value", dsn, err)
+		}
 	}
 }

@@ -91,8 +91,14 @@ type rawServer struct {
 
 // rawStorage is skymap's storage section.
 type rawStorage struct {
-	DataDir          string `yaml:"data_dir"`
-	HistoryRetention string `yaml:"history_retention"` // "90d", "36h" or "0" (forever)
+	DataDir          string      `yaml:"data_dir"`
+	HistoryRetention string      `yaml:"history_retention"` // "90d", "36h" or "0" (forever)
+	Postgres         rawPostgres `yaml:"postgres"`
+}
+
+// rawPostgres is the storage.postgres section.
+type rawPostgres struct {
+	DSN Secret `yaml:"dsn"`
 }
 
 // rawAWS is skymap's aws section.
@@ -227,7 +233,7 @@ func (r *rawConfig) config() *Config {
 // storage converts a validated rawStorage to a Storage.
 func (s *rawStorage) storage() Storage {
 	retention, _ := parseRetention(s.HistoryRetention) // validated
-	return Storage{DataDir: s.DataDir, HistoryRetention: retention}
+	return Storage{DataDir: s.DataDir, HistoryRetention: retention, PostgresDSN: s.Postgres.DSN}
 }
 
 // flowLogs converts a validated rawFlowLogs to a FlowLogs.

@@ -35,6 +35,9 @@ func (s *rawStorage) Validate() error {
 	if _, err := parseRetention(s.HistoryRetention); err != nil {
 		errs = append(errs, errorf("history_retention", "%v", err))
 	}
+	if err := checkPostgresDSN(s.Postgres.DSN.Reveal()); err != nil {
+		errs = append(errs, errorf("postgres.dsn", "%v", err))
+	}
 	return errors.Join(errs...)
 }
 
@@ -214,4 +217,23 @@ func (l *rawLog) Validate() error {
 		errs = append(errs, errorf("format", "unknown format %q (text or json)", l.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// checkPostgresDSN checks the shape of a PostgreSQL connection string: a
+// postgres:// URL or keyword=value pairs. Its errors never quote it, since
+// it may hold a password; the driver checks the rest when connecting.
+func checkPostgresDSN(dsn string) error {
+	dsn = strings.TrimSpace(dsn)
+	switch {
+	case dsn == "":
+		return nil
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		if _, err := url.Parse(dsn); err != nil {
+			return errors.New("not a valid URL (its value is not shown: it may hold a password)")
+		}
+		return nil
+	case strings.Contains(dsn, "="):
+		return nil
+	}
+	return errors.New("want a postgres:// URL or keyword=value pairs such as host=db.example dbname=skymap")
 }

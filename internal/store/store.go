@@ -1,6 +1,6 @@
 // Package store defines the storage contracts of skymap. Each backend
-// (embedded SQLite today; PostgreSQL and ClickHouse later) implements them
-// and must pass the same conformance tests.
+// (embedded: SQLite and DuckDB; cluster: PostgreSQL, and ClickHouse later)
+// implements them and must pass the same conformance tests, storetest.
 package store
 
 import (

@@ -1,5 +1,6 @@
 // Package storetest holds the conformance tests every backend of a store
-// contract runs: Flows for store.Flows.
+// contract runs: Flows for store.Flows, Topology for store.Topology, State
+// for store.State and Views for store.Views.
 package storetest
 
 import (
