@@ -1,6 +1,6 @@
 // Package clickhouse is the flows store of a cluster: ClickHouse tables
 // that many skymap workers write and read over ClickHouse's HTTP
-// interface. Raw records are parsed into the table flow_records and
+// interface. Raw records are parsed into the table flow_raw and
 // per-minute rollups into flow_rollup_rows, each row tagged with its flow-log
 // object and commit attempt; a commit ends by inserting the object's row
 // into flow_objects, and the views vpc_flow_logs and flow_rollups show the

@@ -101,8 +101,14 @@ func (c *client) exec(ctx context.Context, query string, settings url.Values) er
 // insert runs INSERT INTO table (cols) FORMAT format with rows, encoded
 // in that format (TabSeparated or RowBinary).
 func (c *client) insert(ctx context.Context, table string, cols []string, format string, rows []byte) error {
+	return c.insertFrom(ctx, table, cols, format, bytes.NewReader(rows))
+}
+
+// insertFrom is insert with rows read from r as they come: the server
+// parses them while they are made.
+func (c *client) insertFrom(ctx context.Context, table string, cols []string, format string, r io.Reader) error {
 	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") FORMAT " + format
-	body, err := c.do(ctx, q, nil, bytes.NewReader(rows))
+	body, err := c.do(ctx, q, nil, r)
 	if err != nil {
 		return err
 	}

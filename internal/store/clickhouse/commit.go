@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -68,14 +69,18 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 			return fail(fmt.Errorf("text object without a format or header line"))
 		}
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	attempt := binary.LittleEndian.Uint64(b[:]) >> 1
+	attempt := newAttempt()
 	id := objectID(obj.Bucket, obj.Key, obj.ETag)
 	var raw uint64
 	if !obj.Parquet && len(obj.Body) > 0 {
-		if raw, err = d.insertRecords(ctx, id, attempt, obj, format); err != nil {
+		var broken bool
+		if raw, broken, err = d.insertRecords(ctx, id, attempt, obj, format); err != nil {
 			return fail(err)
+		}
+		if broken {
+			// Rows of the body before its break may be in: catalog
+			// another attempt, which has none.
+			attempt = newAttempt()
 		}
 	}
 	last, err := d.insertRollups(ctx, id, attempt, obj)
@@ -96,6 +101,13 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 		return fail(fmt.Errorf("insert catalog row: %w", err))
 	}
 	return nil
+}
+
+// newAttempt is a random attempt number.
+func newAttempt() uint64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) >> 1
 }
 
 // insertRollups inserts obj's rollups and returns their last minute.
@@ -140,125 +152,208 @@ func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *
 	return last, nil
 }
 
-// insertRecords parses a text body's records into flow_records and returns
+// insertRecords parses a text body's records into flow_raw and returns
 // how many it inserted. Like flowdb's view, it skips lines of the wrong
-// field count or with a number field that is not one, and fields the table
-// has no column for; a body that does not decompress whole inserts nothing.
-func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *store.FlowObject, format string) (uint64, error) {
+// field count or with a number field that is not one. A body that does
+// not decompress whole counts no records: insertRecords then reports it
+// broken, and the caller must not catalog this attempt, whose rows may be
+// partly inserted.
+func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *store.FlowObject, format string) (n uint64, broken bool, err error) {
 	var r io.Reader = bytes.NewReader(obj.Body)
 	if len(obj.Body) >= 2 && obj.Body[0] == 0x1f && obj.Body[1] == 0x8b {
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return 0, nil
+			return 0, false, nil
 		}
 		defer zr.Close()
 		r = zr
 	}
-	// Only the columns of the object's fields are sent; the others are
-	// NULL, their default. colOf[i] is the position among them of field
-	// i's column, -1 for none (a field the table lacks, or repeated).
+	// rawOf[i] is the position in rawColumns of field i's column, -1 for
+	// a field kept in the arrays (and for a repeated field, dropped).
 	fields := strings.Fields(format)
-	colOf := make([]int, len(fields))
-	var used []int // record columns, by position
-	cols := []string{"object", "attempt", "object_end"}
+	rawOf := make([]int, len(fields))
+	types := make([]string, len(fields))
+	var extra []string // the keys of the fields in the arrays
+	seen := map[string]bool{}
 	for i, f := range fields {
-		colOf[i] = -1
 		name := strings.ReplaceAll(f, "-", "_")
-		for j, c := range recordColumns {
-			if c.name == name && !slices.Contains(used, j) {
-				colOf[i] = len(used)
-				used = append(used, j)
-				cols = append(cols, "`"+c.name+"`")
-			}
+		rawOf[i], types[i] = slices.Index(rawColumns, name), recordType(name)
+		if seen[name] {
+			rawOf[i], types[i] = -2, ""
+		}
+		seen[name] = true
+		if rawOf[i] == -1 {
+			extra = append(extra, name)
 		}
 	}
-	// Rows are sent as RowBinary: ClickHouse parses text slowly.
+	cols := []string{"object", "attempt", "object_end", "nulls"}
+	for _, c := range rawColumns {
+		cols = append(cols, "`"+c+"`")
+	}
+	cols = append(cols, "extra_keys", "extra_values")
+	// Rows are sent as RowBinary (ClickHouse parses text slowly), in one
+	// request streamed while the body is parsed, so that the server's
+	// insert overlaps the parsing.
 	prefix := binary.AppendUvarint(nil, uint64(len(id)))
 	prefix = append(prefix, id...)
 	prefix = binary.LittleEndian.AppendUint64(prefix, attempt)
 	prefix = binary.LittleEndian.AppendUint32(prefix, dateTimeSeconds(obj.End))
-	var batches [][]byte
-	var buf, row []byte
+	var pw *io.PipeWriter
+	var bw *bufio.Writer
+	sent := make(chan error, 1)
+	var buf []byte
 	var total uint64
-	n := 0
-	vals := make([]string, len(used))
+	vals := make([][]byte, len(rawColumns))
+	var keys, extraVals [][]byte
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	header := true
+	parts := make([][]byte, 0, len(fields))
 	for sc.Scan() {
-		line := sc.Text()
+		line := sc.Bytes()
 		if header {
 			header = false
-			if strings.Join(strings.Fields(line), " ") == format {
+			if strings.Join(strings.Fields(string(line)), " ") == format {
 				continue
 			}
 		}
-		parts := strings.Fields(line)
+		parts = splitFields(parts[:0], line)
 		if len(parts) != len(fields) {
 			continue
 		}
 		clear(vals)
+		keys, extraVals = keys[:0], extraVals[:0]
+		ok := true
+		e := 0
 		for i, p := range parts {
-			if j := colOf[i]; j >= 0 && p != "-" {
+			switch j := rawOf[i]; {
+			case j == -2:
+			case string(p) == "-":
+				if j == -1 {
+					e++
+				}
+			case !validNumber(types[i], p):
+				ok = false
+			case j >= 0:
 				vals[j] = p
+			default:
+				keys = append(keys, []byte(extra[e]))
+				extraVals = append(extraVals, p)
+				e++
 			}
 		}
-		var ok bool
-		if row, ok = appendRecord(append(row[:0], prefix...), used, vals); !ok {
+		if !ok {
 			continue
 		}
-		buf = append(buf, row...)
-		total++
-		if n++; n == batchRows {
-			batches = append(batches, buf)
-			buf, n = nil, 0
+		if pw == nil {
+			var pr *io.PipeReader
+			pr, pw = io.Pipe()
+			bw = bufio.NewWriterSize(pw, 1<<20)
+			go func() {
+				err := d.c.insertFrom(ctx, "flow_raw", cols, "RowBinary", pr)
+				pr.CloseWithError(cmp.Or(err, io.ErrClosedPipe))
+				sent <- err
+			}()
 		}
+		buf = appendRawRecord(append(buf[:0], prefix...), vals, keys, extraVals)
+		if _, err := bw.Write(buf); err != nil {
+			// The insert failed: its error says why.
+			break
+		}
+		total++
+	}
+	if pw == nil {
+		return 0, false, nil
 	}
 	if sc.Err() != nil {
-		// flowdb does not archive what it cannot read whole.
-		return 0, nil
+		// flowdb does not archive what it cannot read whole. The rows
+		// sent may be inserted: the caller commits another attempt.
+		pw.CloseWithError(sc.Err())
+		<-sent
+		return 0, true, nil
 	}
-	if n > 0 {
-		batches = append(batches, buf)
+	if err := bw.Flush(); err == nil {
+		pw.Close()
 	}
-	for _, b := range batches {
-		if err := d.c.insert(ctx, "flow_records", cols, "RowBinary", b); err != nil {
-			return 0, fmt.Errorf("insert records: %w", err)
-		}
+	if err := <-sent; err != nil {
+		return 0, false, fmt.Errorf("insert records: %w", err)
 	}
-	return total, nil
+	return total, false, nil
 }
 
-// appendRecord appends the RowBinary encoding of a record's values ("" for
-// NULL) in the columns used, or reports false when a number column holds
-// what is not a number of its type (the row is then skipped, as flowdb's
-// view skips it).
-func appendRecord(b []byte, used []int, vals []string) ([]byte, bool) {
-	for j, v := range vals {
-		if v == "" {
-			b = append(b, 1)
-			continue
+// splitFields appends the space-separated fields of line to parts.
+func splitFields(parts [][]byte, line []byte) [][]byte {
+	for i := 0; i < len(line); {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r') {
+			i++
 		}
-		b = append(b, 0)
-		switch recordColumns[used[j]].typ {
+		j := i
+		for j < len(line) && line[j] != ' ' && line[j] != '\t' && line[j] != '\r' {
+			j++
+		}
+		if j > i {
+			parts = append(parts, line[i:j])
+		}
+		i = j
+	}
+	return parts
+}
+
+// validNumber reports whether v is a number of typ, or typ is not a
+// number type.
+func validNumber(typ string, v []byte) bool {
+	switch typ {
+	case "Int32":
+		_, err := strconv.ParseInt(string(v), 10, 32)
+		return err == nil
+	case "Int64":
+		_, err := strconv.ParseInt(string(v), 10, 64)
+		return err == nil
+	}
+	return true
+}
+
+// rawTypes are the types of rawColumns.
+var rawTypes = func() []string {
+	t := make([]string, len(rawColumns))
+	for i, c := range rawColumns {
+		t[i] = recordType(c)
+	}
+	return t
+}()
+
+// appendRawRecord appends the RowBinary encoding of a record's nulls,
+// rawColumns values (nil for NULL) and arrays, after its prefix; the
+// numbers have been checked by validNumber.
+func appendRawRecord(b []byte, vals, keys, extraVals [][]byte) []byte {
+	var nulls uint32
+	for j, v := range vals {
+		if v == nil {
+			nulls |= 1 << j
+		}
+	}
+	b = binary.LittleEndian.AppendUint32(b, nulls)
+	for j, v := range vals {
+		switch rawTypes[j] {
 		case "Int32":
-			n, err := strconv.ParseInt(v, 10, 32)
-			if err != nil {
-				return b, false
-			}
+			n, _ := strconv.ParseInt(string(v), 10, 32)
 			b = binary.LittleEndian.AppendUint32(b, uint32(int32(n)))
 		case "Int64":
-			n, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return b, false
-			}
+			n, _ := strconv.ParseInt(string(v), 10, 64)
 			b = binary.LittleEndian.AppendUint64(b, uint64(n))
 		default:
 			b = binary.AppendUvarint(b, uint64(len(v)))
 			b = append(b, v...)
 		}
 	}
-	return b, true
+	for _, arr := range [][][]byte{keys, extraVals} {
+		b = binary.AppendUvarint(b, uint64(len(arr)))
+		for _, v := range arr {
+			b = binary.AppendUvarint(b, uint64(len(v)))
+			b = append(b, v...)
+		}
+	}
+	return b
 }
 
 // headerOf returns the header line of a text body, gzip or plain.

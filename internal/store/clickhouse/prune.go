@@ -26,7 +26,7 @@ func (d *DB) PruneFlows(ctx context.Context, rawBefore, rollupsBefore time.Time)
 		}
 	}
 	if !rawBefore.IsZero() {
-		if err := d.deleteWhere(ctx, "flow_records", `object_end < `+dateTime(rawBefore)); err != nil {
+		if err := d.deleteWhere(ctx, "flow_raw", `object_end < `+dateTime(rawBefore)); err != nil {
 			return fmt.Errorf("clickhouse: prune raw records: %w", err)
 		}
 		cond := "`end` < " + dateTime(rawBefore) + ` AND rollups = 0`
