@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -21,11 +22,9 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/skymap/skymap/internal/inflate"
 	"github.com/skymap/skymap/internal/store"
 )
-
-// batchRows is how many rows an INSERT sends at most.
-const batchRows = 100000
 
 // objectID names an object in the tables: a hash of bucket, key and ETag.
 func objectID(bucket, key, etag string) string {
@@ -103,6 +102,31 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	return nil
 }
 
+// text returns a reader of body's text, and what closes it; false when
+// body is gzip that does not decompress whole. A gzip body is inflated
+// whole with libdeflate when skymap is built with it (several times
+// faster), streamed otherwise or when its text would be too large.
+func text(body []byte) (io.Reader, func() error, bool) {
+	nop := func() error { return nil }
+	if len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+		return bytes.NewReader(body), nop, true
+	}
+	switch t, err := inflate.Gunzip(nil, body, maxWholeText); {
+	case err == nil:
+		return bytes.NewReader(t), nop, true
+	case errors.Is(err, inflate.ErrCorrupt):
+		return nil, nop, false
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(body))
+	if err != nil {
+		return nil, nop, false
+	}
+	return zr, zr.Close, true
+}
+
+// maxWholeText is the most text of a gzip body decompressed whole.
+const maxWholeText = 1 << 30
+
 // newAttempt is a random attempt number.
 func newAttempt() uint64 {
 	var b [8]byte
@@ -110,16 +134,21 @@ func newAttempt() uint64 {
 	return binary.LittleEndian.Uint64(b[:]) >> 1
 }
 
-// insertRollups inserts obj's rollups and returns their last minute.
+// insertRollups inserts obj's rollups, as RowBinary in one request, and
+// returns their last minute.
 func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *store.FlowObject) (time.Time, error) {
+	var last time.Time
+	if obj.Rollups.Len() == 0 {
+		return last, nil
+	}
 	cols := []string{"object", "attempt"}
 	for _, c := range rollupColumns {
 		cols = append(cols, "`"+c.name+"`")
 	}
-	var last time.Time
-	var buf bytes.Buffer
-	n := 0
-	row := make([]string, 0, len(cols))
+	str := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	u64 := binary.LittleEndian.AppendUint64
+	prefix := u64(str(nil, id), attempt)
+	buf := make([]byte, 0, obj.Rollups.Len()*200)
 	for i := range obj.Rollups.Len() {
 		r := obj.Rollups.At(i)
 		if r.Minute.After(last) {
@@ -129,25 +158,19 @@ func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *
 		if r.Accepted {
 			action = "ACCEPT"
 		}
-		row = append(row[:0], id, strconv.FormatUint(attempt, 10), tsvTime(r.Minute), r.Account, r.Region, r.Interface,
-			r.Reporter.String(), r.Client, r.Server, addrText(r.ClientAddr), addrText(r.ServerAddr),
-			strconv.Itoa(int(r.ServerPort)), strconv.Itoa(int(r.Protocol)), action,
-			strconv.FormatUint(r.BytesToServer, 10), strconv.FormatUint(r.BytesToClient, 10),
-			strconv.FormatUint(r.PacketsToServer, 10), strconv.FormatUint(r.PacketsToClient, 10),
-			strconv.FormatUint(r.Records, 10), addrKey(r.ClientAddr), addrKey(r.ServerAddr))
-		writeTSV(&buf, row)
-		if n++; n == batchRows {
-			if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
-				return last, fmt.Errorf("insert rollups: %w", err)
-			}
-			buf.Reset()
-			n = 0
+		b := binary.LittleEndian.AppendUint32(append(buf, prefix...), dateTimeSeconds(r.Minute))
+		for _, s := range []string{r.Account, r.Region, r.Interface, r.Reporter.String(), r.Client, r.Server,
+			addrText(r.ClientAddr), addrText(r.ServerAddr)} {
+			b = str(b, s)
 		}
+		b = binary.LittleEndian.AppendUint16(b, r.ServerPort)
+		b = append(b, r.Protocol)
+		b = str(b, action)
+		b = u64(u64(u64(u64(u64(b, r.BytesToServer), r.BytesToClient), r.PacketsToServer), r.PacketsToClient), r.Records)
+		buf = str(str(b, addrKey(r.ClientAddr)), addrKey(r.ServerAddr))
 	}
-	if n > 0 {
-		if err := d.c.insert(ctx, "flow_rollup_rows", cols, "TabSeparated", buf.Bytes()); err != nil {
-			return last, fmt.Errorf("insert rollups: %w", err)
-		}
+	if err := d.c.insert(ctx, "flow_rollup_rows", cols, "RowBinary", buf); err != nil {
+		return last, fmt.Errorf("insert rollups: %w", err)
 	}
 	return last, nil
 }
@@ -159,15 +182,11 @@ func (d *DB) insertRollups(ctx context.Context, id string, attempt uint64, obj *
 // broken, and the caller must not catalog this attempt, whose rows may be
 // partly inserted.
 func (d *DB) insertRecords(ctx context.Context, id string, attempt uint64, obj *store.FlowObject, format string) (n uint64, broken bool, err error) {
-	var r io.Reader = bytes.NewReader(obj.Body)
-	if len(obj.Body) >= 2 && obj.Body[0] == 0x1f && obj.Body[1] == 0x8b {
-		zr, err := gzip.NewReader(r)
-		if err != nil {
-			return 0, false, nil
-		}
-		defer zr.Close()
-		r = zr
+	r, closeBody, ok := text(obj.Body)
+	if !ok {
+		return 0, false, nil
 	}
+	defer closeBody()
 	// rawOf[i] is the position in rawColumns of field i's column, -1 for
 	// a field kept in the arrays (and for a repeated field, dropped).
 	fields := strings.Fields(format)
@@ -299,18 +318,46 @@ func splitFields(parts [][]byte, line []byte) [][]byte {
 	return parts
 }
 
-// validNumber reports whether v is a number of typ, or typ is not a
-// number type.
+// validNumber reports whether v is a number of typ (as strconv.ParseInt
+// reads one in base 10), or typ is not a number type.
 func validNumber(typ string, v []byte) bool {
 	switch typ {
 	case "Int32":
-		_, err := strconv.ParseInt(string(v), 10, 32)
-		return err == nil
+		_, ok := parseInt(v, 32)
+		return ok
 	case "Int64":
-		_, err := strconv.ParseInt(string(v), 10, 64)
-		return err == nil
+		_, ok := parseInt(v, 64)
+		return ok
 	}
 	return true
+}
+
+// parseInt is strconv.ParseInt(string(v), 10, bits) without allocating.
+func parseInt(v []byte, bits uint) (int64, bool) {
+	if len(v) > 19 {
+		// Leading zeros, or out of range: leave it to strconv.
+		n, err := strconv.ParseInt(string(v), 10, int(bits))
+		return n, err == nil
+	}
+	neg := false
+	if len(v) > 0 && (v[0] == '-' || v[0] == '+') {
+		neg, v = v[0] == '-', v[1:]
+	}
+	if len(v) == 0 || len(v) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	limit := uint64(1) << (bits - 1)
+	if neg {
+		return -int64(u-1) - 1, u <= limit
+	}
+	return int64(u), u < limit
 }
 
 // rawTypes are the types of rawColumns.
@@ -336,10 +383,10 @@ func appendRawRecord(b []byte, vals, keys, extraVals [][]byte) []byte {
 	for j, v := range vals {
 		switch rawTypes[j] {
 		case "Int32":
-			n, _ := strconv.ParseInt(string(v), 10, 32)
+			n, _ := parseInt(v, 32)
 			b = binary.LittleEndian.AppendUint32(b, uint32(int32(n)))
 		case "Int64":
-			n, _ := strconv.ParseInt(string(v), 10, 64)
+			n, _ := parseInt(v, 64)
 			b = binary.LittleEndian.AppendUint64(b, uint64(n))
 		default:
 			b = binary.AppendUvarint(b, uint64(len(v)))
