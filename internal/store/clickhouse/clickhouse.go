@@ -39,6 +39,9 @@ type Options struct {
 	// QueryTimeout bounds FlowSQL queries on the server
 	// (max_execution_time); 0 means 60 s.
 	QueryTimeout time.Duration
+	// QueryMemory bounds the memory of FlowSQL queries on the server, in
+	// bytes (max_memory_usage); 0 means 1 GiB.
+	QueryMemory int64
 	// Now returns the time; nil means time.Now.
 	Now func() time.Time
 }
@@ -80,6 +83,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	if opts.QueryTimeout <= 0 {
 		opts.QueryTimeout = 60 * time.Second
+	}
+	if opts.QueryMemory <= 0 {
+		opts.QueryMemory = 1 << 30
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

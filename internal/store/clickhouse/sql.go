@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -19,11 +20,12 @@ const DefaultMaxRows = 1000
 
 // FlowSQL implements store.Flows. The query must be one SELECT (or WITH)
 // statement; it runs with readonly=1, which refuses writes, settings and
-// table functions (file, url, remote...), and within the QueryTimeout. It
-// may name the tables of the store's database only (vpc_flow_logs,
-// flow_rollups, components, and the tables behind them): a name qualified
-// by another database, system's included, is refused. maxRows 0 means
-// DefaultMaxRows.
+// table functions (file, url, remote...), and within the QueryTimeout and
+// QueryMemory. It may name the views and tables of the store's database
+// meant for users only (vpc_flow_logs, flow_rollups, flow_objects,
+// components): a name qualified by another database, system's included,
+// and the internal tables (internalTables), which hold uncommitted
+// attempts, are refused. maxRows 0 means DefaultMaxRows.
 func (d *DB) FlowSQL(ctx context.Context, query string, maxRows int) (*store.SQLResult, error) {
 	if maxRows <= 0 {
 		maxRows = DefaultMaxRows
@@ -45,6 +47,7 @@ func (d *DB) FlowSQL(ctx context.Context, query string, maxRows int) (*store.SQL
 	wrapped := "SELECT * FROM (\n" + query + "\n) LIMIT " + strconv.Itoa(maxRows+1)
 	settings := url.Values{
 		"max_execution_time": {strconv.Itoa(int(math.Ceil(d.opts.QueryTimeout.Seconds())))},
+		"max_memory_usage":   {strconv.FormatInt(d.opts.QueryMemory, 10)},
 		"readonly":           {"1"},
 	}
 	r, err := d.c.query(ctx, wrapped, settings)
@@ -115,9 +118,16 @@ func jsonValue(v any) any {
 	return v
 }
 
-// checkQuery refuses what is not one SELECT or WITH statement, and names
+// internalTables are the tables behind the views, which users may not
+// name: flow_raw and flow_rollup_rows hold the rows of uncommitted
+// attempts too. A column or alias of these names is refused as well.
+var internalTables = []string{"flow_raw", "flow_records", "flow_rollup_rows", "schema_migrations"}
+
+const queryThese = "query vpc_flow_logs, flow_rollups, flow_objects and components"
+
+// checkQuery refuses what is not one SELECT or WITH statement, names
 // qualified by a database other than own (any of dbs, and system and
-// information_schema always).
+// information_schema always) and the names of internal tables.
 func checkQuery(query, own string, dbs []string) error {
 	toks, err := tokens(query)
 	if err != nil {
@@ -141,7 +151,10 @@ func checkQuery(query, own string, dbs []string) error {
 			return badQuery("want exactly one SELECT statement")
 		}
 		if t.ident && i+1 < len(toks) && toks[i+1].text == "." && !toks[i+1].quoted && other[strings.ToLower(t.text)] {
-			return badQuery("database %s is not allowed: query the tables vpc_flow_logs, flow_rollups and components", t.text)
+			return badQuery("database %s is not allowed: %s", t.text, queryThese)
+		}
+		if t.ident && slices.Contains(internalTables, strings.ToLower(t.text)) {
+			return badQuery("table %s is internal: %s", t.text, queryThese)
 		}
 	}
 	return nil
