@@ -7,6 +7,15 @@
 // rows of one committed attempt per object only. An object is so counted
 // exactly once, whatever commits failed half-way or raced.
 //
+// flow_raw keeps the common fields (rawColumns) in plain columns and the
+// others as text in two arrays, which ClickHouse inserts several times
+// faster than a Nullable column per field. vpc_flow_logs still shows every
+// field AWS defines as a Nullable column, then the arrays as extra_keys
+// and extra_values: every field of a record but the common ones, named
+// with underscores, known or not. A field vpc_flow_logs has no column for
+// is extra_values[indexOf(extra_keys, 'name')], the empty string when a
+// record lacks it.
+//
 // The DDL runs on ClickHouse 18.16 (Debian's, used in CI) and on current
 // releases; the schema's version is kept in schema_migrations.
 package clickhouse
