@@ -70,21 +70,34 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error 
 	}
 	attempt := newAttempt()
 	id := objectID(obj.Bucket, obj.Key, obj.ETag)
+	// The rollups are inserted while the records are, on another
+	// connection: the server writes one while the other is parsed.
+	type rollupsDone struct {
+		last time.Time
+		err  error
+	}
+	rolled := make(chan rollupsDone, 1)
+	go func() {
+		last, err := d.insertRollups(ctx, id, attempt, obj)
+		rolled <- rollupsDone{last, err}
+	}()
 	var raw uint64
+	var broken bool
 	if !obj.Parquet && len(obj.Body) > 0 {
-		var broken bool
-		if raw, broken, err = d.insertRecords(ctx, id, attempt, obj, format); err != nil {
+		raw, broken, err = d.insertRecords(ctx, id, attempt, obj, format)
+	}
+	r := <-rolled
+	if err = cmp.Or(err, r.err); err != nil {
+		return fail(err)
+	}
+	last := r.last
+	if broken {
+		// Rows of the body before its break may be in: catalog another
+		// attempt, which has none, and its rollups.
+		attempt = newAttempt()
+		if last, err = d.insertRollups(ctx, id, attempt, obj); err != nil {
 			return fail(err)
 		}
-		if broken {
-			// Rows of the body before its break may be in: catalog
-			// another attempt, which has none.
-			attempt = newAttempt()
-		}
-	}
-	last, err := d.insertRollups(ctx, id, attempt, obj)
-	if err != nil {
-		return fail(err)
 	}
 	parquet := 0
 	if obj.Parquet {
