@@ -144,7 +144,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 }
 
 func BenchmarkTopology(b *testing.B) {
-	storetest.BenchmarkTopology(b, 20000, func(b *testing.B) store.Topology {
+	storetest.BenchmarkTopology(b, storetest.BenchSize(b, 20000), func(b *testing.B) store.Topology {
 		s, err := Open(context.Background(), b.TempDir())
 		if err != nil {
 			b.Fatal(err)

@@ -39,6 +39,11 @@ var migrations = []string{
 	CREATE TABLE state (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL);
 	CREATE TABLE views (id text COLLATE "C" PRIMARY KEY, name text NOT NULL, doc text NOT NULL);
 	CREATE UNIQUE INDEX views_name ON views(lower(name));`,
+	// commits holds the id of each Commit, written in its transaction, so
+	// that a retry after a lost acknowledgment finds it committed. Ids are
+	// kept an hour, long past the last retry.
+	`CREATE TABLE commits (id bytea PRIMARY KEY, at timestamptz NOT NULL DEFAULT now());
+	CREATE INDEX commits_at ON commits(at);`,
 }
 
 // migrateLock is the advisory lock key that serializes migrations of

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,11 +28,33 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this skymap")
 // they are inserted: with one writer (see LockWriter) they become visible
 // in that order; with several, one committed late may appear behind a
 // higher number a reader paging with AfterSeq has passed.
+//
+// A read or write that loses its connection (the server restarts, shuts
+// down, or refuses connections for now) is run again on a new one, after
+// a wait growing from 50ms to 2s, until it succeeds, its context ends or 5
+// minutes pass. Each is one transaction, so an attempt commits whole or
+// not at all; Commit also knows when an attempt committed though its
+// acknowledgment was lost, and does not commit twice.
 type Store struct {
 	pool  *pgxpool.Pool
 	where string // the database, for errors
-	// locked is the connection holding the writer lock, nil without it.
+
+	mu sync.Mutex // guards the writer lock's fields, and its session's use
+	// writer is set by LockWriter: writes then run on the session holding
+	// the writer lock.
+	writer bool
+	// locked is the session holding the writer lock; nil without the lock,
+	// or when that session died and the next write takes the lock again.
 	locked *pgxpool.Conn
+	// lockLost is set when the lock could not be taken again: another
+	// Store holds it. Every write fails with it.
+	lockLost error
+	// commits counts Commit calls, to prune old commit ids now and then.
+	commits atomic.Int64
+	// afterCommit, when set, runs after each write transaction commits,
+	// and its error is the write's: tests lose the acknowledgment of a
+	// commit with it.
+	afterCommit func() error
 	// pruneBatch bounds the versions one transaction of PruneHistory
 	// deletes; tests make it small.
 	pruneBatch int
@@ -52,6 +76,11 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		// password redacted; TestOpenErrorHidesPassword holds it to that.
 		return nil, fmt.Errorf("postgres: parse the connection string: %w", err)
 	}
+	// Statement descriptions are cached, never prepared statements: a
+	// session a restart ended takes its prepared statements with it, and
+	// with them cached pgx failed commits on new sessions (SQLSTATE 26000)
+	// in TestCommitThroughRestart.
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", where(cfg), err)
@@ -76,27 +105,31 @@ func where(cfg *pgxpool.Config) string {
 const writerLock = 0x736b796d6170_03
 
 // LockWriter makes s the only Store of the database that holds the lock,
-// until Close or until its process dies (the lock is its connection's). It
+// until Close or until its process dies (the lock is its session's). It
 // fails with store.ErrLocked when another holds it. skymap serve takes it:
 // its graph lives in memory and would not see another process's commits.
+//
+// From then on s writes on the session holding the lock. When that session
+// ends (the server restarted, or an administrator ended it) the lock goes
+// with it; the next write takes it again on a new session and goes on, or,
+// when another Store took it meanwhile, fails with store.ErrLocked, as
+// every later write of s does. A Store that took the lock and let it go
+// while s was cut off (it started, wrote and stopped within the outage)
+// goes unnoticed: s's graph misses its writes.
 func (s *Store) LockWriter(ctx context.Context) error {
-	if s.locked != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writer {
 		return nil
 	}
-	conn, err := s.pool.Acquire(ctx)
+	conn, ok, err := s.tryLock(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: lock %s: %w", s.where, err)
 	}
-	var ok bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, int64(writerLock)).Scan(&ok); err != nil {
-		conn.Release()
-		return fmt.Errorf("postgres: lock %s: %w", s.where, err)
-	}
 	if !ok {
-		conn.Release()
 		return lockedError(fmt.Sprintf("postgres: %s is used by another skymap serve: run one per database", s.where))
 	}
-	s.locked = conn
+	s.writer, s.locked = true, conn
 	return nil
 }
 
@@ -108,6 +141,9 @@ func (e lockedError) Unwrap() error { return store.ErrLocked }
 
 // Close releases the writer lock and closes the connections.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writer = false
 	if s.locked != nil {
 		// Unlock at once; closing the connection, which ends its session,
 		// would release the lock too, but only once the server notices.
@@ -125,7 +161,9 @@ func (s *Store) Close() error {
 // GetState implements store.State.
 func (s *Store) GetState(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := s.pool.QueryRow(ctx, `SELECT value FROM state WHERE key = $1`, key).Scan(&v)
+	err := s.retry(ctx, func(ctx context.Context) error {
+		return s.pool.QueryRow(ctx, `SELECT value FROM state WHERE key = $1`, key).Scan(&v)
+	})
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -140,7 +178,8 @@ func (s *Store) PutState(ctx context.Context, key string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	if err := putState(ctx, s.pool, key, value); err != nil {
+	err := s.write(ctx, func(tx pgx.Tx) error { return putState(ctx, tx, key, value) })
+	if err != nil {
 		return fmt.Errorf("put state %q: %w", key, err)
 	}
 	return nil

@@ -243,7 +243,7 @@ func TestLockWriter(t *testing.T) {
 }
 
 func BenchmarkTopology(b *testing.B) {
-	storetest.BenchmarkTopology(b, 20000, func(b *testing.B) store.Topology {
+	storetest.BenchmarkTopology(b, storetest.BenchSize(b, 20000), func(b *testing.B) store.Topology {
 		s, err := Open(context.Background(), pgtest.DSN(b))
 		if err != nil {
 			b.Fatal(err)

@@ -41,7 +41,12 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (int64, erro
 		return 0, nil
 	}
 	cut := before.UnixNano()
-	from, err := stateNanos(ctx, s.pool, keyPrunedThrough)
+	var from int64
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		from, err = stateNanos(ctx, s.pool, keyPrunedThrough)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
@@ -60,7 +65,8 @@ func (s *Store) PruneHistory(ctx context.Context, before time.Time) (int64, erro
 			break
 		}
 	}
-	if err := putStateNanos(ctx, s.pool, keyPrunedThrough, cut); err != nil {
+	err = s.write(ctx, func(tx pgx.Tx) error { return putStateNanos(ctx, tx, keyPrunedThrough, cut) })
+	if err != nil {
 		return deleted, err
 	}
 	return deleted, nil
@@ -90,8 +96,13 @@ type history struct{ entity, id string }
 // whether the walk goes on. With mark it first records w.cut as the start
 // of the history.
 func (s *Store) pruneStep(ctx context.Context, w *pruneWalk, mark bool) (n int64, more bool, err error) {
-	keys, last := w.unfinished, w.next
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	var keys []history
+	var last position
+	// A retried attempt starts again from w, which moves only once one
+	// committed; redoing a committed one deletes nothing more than what
+	// was prunable, though n then leaves out what the lost one deleted.
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		keys, last, more = w.unfinished, w.next, false
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(pruneLock)); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
@@ -189,7 +200,13 @@ func pruneHistories(ctx context.Context, tx pgx.Tx, keys []history, cut, limit i
 
 // HistoryStart implements store.Topology.
 func (s *Store) HistoryStart(ctx context.Context) (time.Time, error) {
-	return historyStart(ctx, s.pool)
+	var t time.Time
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		t, err = historyStart(ctx, s.pool)
+		return err
+	})
+	return t, err
 }
 
 func historyStart(ctx context.Context, q querier) (time.Time, error) {

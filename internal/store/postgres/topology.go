@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,10 +15,28 @@ import (
 	"github.com/skymap/skymap/internal/topology"
 )
 
+// errCommitted ends an attempt of Commit that finds its commit id stored:
+// an earlier attempt committed, though its acknowledgment was lost.
+var errCommitted = errors.New("committed already")
+
+// commitIDsEvery is how many Commits go between deletions of commit ids
+// older than an hour.
+const commitIDsEvery = 1000
+
 // Commit implements topology.Store: the whole change in one transaction,
-// its statements sent in one batch.
+// its statements sent in one batch. The batch starts by storing a random
+// id of this call; an attempt retried after a lost connection that finds
+// the id stored (the previous attempt committed, but its acknowledgment
+// was lost with the connection) rolls back and succeeds.
 func (s *Store) Commit(ctx context.Context, c topology.Change) error {
+	id := make([]byte, 16)
+	rand.Read(id)
 	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO commits(id) VALUES($1) ON CONFLICT(id) DO NOTHING`, id)
+	if s.commits.Add(1)%commitIDsEvery == 1 {
+		b.Queue(`DELETE FROM commits WHERE at < now() - interval '1 hour'`)
+	}
+	empty := b.Len()
 	for _, o := range c.Upserted {
 		doc, err := json.Marshal(o.Component)
 		if err != nil {
@@ -52,12 +72,24 @@ func (s *Store) Commit(ctx context.Context, c topology.Change) error {
 			VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			v.Time.UnixNano(), v.Entity, v.ID, v.Change, nullJSON(v.Diff), nullJSON(v.State), v.Cause, v.Actor, v.SourceIP)
 	}
-	if b.Len() == 0 {
+	if b.Len() == empty {
 		return nil
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return tx.SendBatch(ctx, b).Close()
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		br := tx.SendBatch(ctx, b)
+		tag, err := br.Exec()
+		if err == nil && tag.RowsAffected() == 0 {
+			err = errCommitted
+		}
+		if err != nil {
+			br.Close()
+			return err
+		}
+		return br.Close()
 	})
+	if errors.Is(err, errCommitted) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("commit topology change: %w", err)
 	}
@@ -75,8 +107,19 @@ func nullJSON(b json.RawMessage) *string {
 // LoadTopology implements store.Topology. It reads in one snapshot, so
 // that components and relations are of the same commits.
 func (s *Store) LoadTopology(ctx context.Context) (*topology.State, error) {
-	st := &topology.State{Relations: map[model.Scope][]model.Relation{}}
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	var st *topology.State
+	err := s.retry(ctx, func(ctx context.Context) error {
+		st = &topology.State{Relations: map[model.Scope][]model.Relation{}}
+		return s.loadTopology(ctx, st)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *Store) loadTopology(ctx context.Context, st *topology.State) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT scope_account, scope_region, scope_type, doc FROM components ORDER BY id`)
 		if err != nil {
 			return fmt.Errorf("load components: %w", err)
@@ -113,10 +156,6 @@ func (s *Store) LoadTopology(ctx context.Context) (*topology.State, error) {
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return st, nil
 }
 
 // Versions implements store.Topology.
@@ -145,9 +184,22 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 	} else {
 		query += fmt.Sprintf(` ORDER BY seq LIMIT $%d`, len(args))
 	}
-	rows, err := s.pool.Query(ctx, query, args...)
+	var out []model.Version
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.versions(ctx, query, args)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("query versions: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) versions(ctx context.Context, query string, args []any) ([]model.Version, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	out := []model.Version{}
 	var v model.Version
@@ -165,18 +217,27 @@ func (s *Store) Versions(ctx context.Context, q store.VersionQuery) ([]model.Ver
 		out = append(out, w)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("query versions: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // TopologyAt implements store.Topology: for every component and relation,
 // its newest version at or before at, unless that version deleted it.
 func (s *Store) TopologyAt(ctx context.Context, at time.Time) ([]model.Component, []model.Relation, error) {
-	comps, rels := []model.Component{}, []model.Relation{}
+	var comps []model.Component
+	var rels []model.Relation
+	err := s.retry(ctx, func(ctx context.Context) error {
+		comps, rels = []model.Component{}, []model.Relation{}
+		return s.topologyAt(ctx, at, &comps, &rels)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return comps, rels, nil
+}
+
+func (s *Store) topologyAt(ctx context.Context, at time.Time, comps *[]model.Component, rels *[]model.Relation) error {
 	// One snapshot, so that no prune commits between the check and the read.
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		start, err := historyStart(ctx, tx)
 		if err != nil {
 			return err
@@ -201,13 +262,13 @@ func (s *Store) TopologyAt(ctx context.Context, at time.Time) ([]model.Component
 				if err := json.Unmarshal([]byte(state), &c); err != nil {
 					return fmt.Errorf("decode stored component: %w", err)
 				}
-				comps = append(comps, c)
+				*comps = append(*comps, c)
 			case topology.EntityRelation:
 				var r model.Relation
 				if err := json.Unmarshal([]byte(state), &r); err != nil {
 					return fmt.Errorf("decode stored relation: %w", err)
 				}
-				rels = append(rels, r)
+				*rels = append(*rels, r)
 			}
 			return nil
 		})
@@ -216,8 +277,4 @@ func (s *Store) TopologyAt(ctx context.Context, at time.Time) ([]model.Component
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return comps, rels, nil
 }

@@ -19,9 +19,22 @@ const uniqueViolation = "23505"
 
 // ListViews implements store.Views.
 func (s *Store) ListViews(ctx context.Context) ([]model.View, error) {
-	rows, err := s.pool.Query(ctx, `SELECT doc FROM views ORDER BY lower(name) COLLATE "C", id`)
+	var out []model.View
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		out, err = s.listViews(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list views: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Store) listViews(ctx context.Context) ([]model.View, error) {
+	rows, err := s.pool.Query(ctx, `SELECT doc FROM views ORDER BY lower(name) COLLATE "C", id`)
+	if err != nil {
+		return nil, err
 	}
 	out := []model.View{}
 	var doc []byte
@@ -33,10 +46,7 @@ func (s *Store) ListViews(ctx context.Context) ([]model.View, error) {
 		out = append(out, v)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("list views: %w", err)
-	}
-	return out, nil
+	return out, err
 }
 
 // PutView implements store.Views.
@@ -45,8 +55,11 @@ func (s *Store) PutView(ctx context.Context, v model.View) error {
 	if err != nil {
 		return fmt.Errorf("put view %q: %w", v.ID, err)
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO views(id, name, doc) VALUES($1, $2, $3)
-		ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc`, v.ID, v.Name, string(doc))
+	err = s.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO views(id, name, doc) VALUES($1, $2, $3)
+			ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc`, v.ID, v.Name, string(doc))
+		return err
+	})
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation && pgErr.ConstraintName == "views_name" {
 		return fmt.Errorf("put view %q: name %q: %w", v.ID, v.Name, store.ErrExists)
@@ -57,13 +70,20 @@ func (s *Store) PutView(ctx context.Context, v model.View) error {
 	return nil
 }
 
-// DeleteView implements store.Views.
+// DeleteView implements store.Views. When the acknowledgment of its
+// deletion is lost with the connection, the retry finds no view and it
+// fails with store.ErrNotFound, though it deleted the view.
 func (s *Store) DeleteView(ctx context.Context, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM views WHERE id = $1`, id)
+	var deleted int64
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM views WHERE id = $1`, id)
+		deleted = tag.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete view %q: %w", id, err)
 	}
-	if tag.RowsAffected() == 0 {
+	if deleted == 0 {
 		return fmt.Errorf("view %q: %w", id, store.ErrNotFound)
 	}
 	return nil

@@ -167,7 +167,9 @@ func isFile(p string) bool {
 type server struct {
 	dir  string
 	port int
-	cmd  *exec.Cmd
+	bin  string
+	cred *syscall.Credential
+	cmd  *exec.Cmd // the running postgres, nil when stopped
 	done chan error
 }
 
@@ -213,31 +215,42 @@ func startServer(bin string) (*server, error) {
 		os.RemoveAll(dir)
 		return nil, err
 	}
-	s := &server{dir: dir, port: port, done: make(chan error, 1)}
-	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-k", sock, "-p", strconv.Itoa(port),
+	s := &server{dir: dir, port: port, bin: bin, cred: cred}
+	if err := s.start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return s, nil
+}
+
+// start starts postgres on s's data directory and port, and waits until
+// it accepts connections.
+func (s *server) start() error {
+	s.done = make(chan error, 1)
+	s.cmd = exec.Command(filepath.Join(s.bin, "postgres"), "-D", filepath.Join(s.dir, "data"),
+		"-k", filepath.Join(s.dir, "sock"), "-p", strconv.Itoa(s.port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200")
 	// SIGQUIT, an immediate shutdown, when the test binary dies first.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGQUIT}
-	s.cmd.Dir = dir
-	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred, Pdeathsig: syscall.SIGQUIT}
+	s.cmd.Dir = s.dir
+	logf, err := os.OpenFile(filepath.Join(s.dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+		return err
 	}
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	if err := s.cmd.Start(); err != nil {
 		logf.Close()
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("start postgres: %w", err)
+		s.cmd = nil
+		return fmt.Errorf("start postgres: %w", err)
 	}
-	go func() { s.done <- s.cmd.Wait(); logf.Close() }()
+	go func(cmd *exec.Cmd, done chan error) { done <- cmd.Wait(); logf.Close() }(s.cmd, s.done)
 	if err := s.ready(); err != nil {
-		b, _ := os.ReadFile(filepath.Join(dir, "postgres.log"))
-		s.stop()
-		return nil, fmt.Errorf("%w; its log:\n%s", err, b)
+		b, _ := os.ReadFile(filepath.Join(s.dir, "postgres.log"))
+		s.halt()
+		return fmt.Errorf("%w; its log:\n%s", err, b)
 	}
-	return s, nil
+	return nil
 }
 
 // ready waits until the server accepts connections.
@@ -266,9 +279,18 @@ func (s *server) ready() error {
 	}
 }
 
-// stop shuts the server down (a fast shutdown, then a kill) and deletes
-// its directory.
+// stop shuts the server down and deletes its directory.
 func (s *server) stop() {
+	s.halt()
+	os.RemoveAll(s.dir)
+}
+
+// halt shuts the server down, keeping its directory: a fast shutdown
+// (sessions are ended with SQLSTATE 57P01), then a kill after 10s.
+func (s *server) halt() {
+	if s.cmd == nil {
+		return
+	}
 	s.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-s.done:
@@ -276,7 +298,59 @@ func (s *server) stop() {
 		s.cmd.Process.Kill()
 		<-s.done
 	}
-	os.RemoveAll(s.dir)
+	s.cmd = nil
+}
+
+// Server is a PostgreSQL of one test's own, which the test may stop and
+// start again, on the same data and port, to see how clients live through
+// an outage.
+type Server struct {
+	mu sync.Mutex
+	s  *server
+}
+
+// NewServer starts a PostgreSQL for t alone, stopped and deleted at t's
+// cleanup. It needs Debian's binaries, even when SKYMAP_TEST_POSTGRES is
+// set: without them it skips t (fails it when CI=true).
+func NewServer(t testing.TB) *Server {
+	t.Helper()
+	bin, err := findBin()
+	if err == nil {
+		var s *server
+		if s, err = startServer(bin); err == nil {
+			t.Cleanup(s.stop)
+			return &Server{s: s}
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL: %v", err)
+	}
+	t.Skipf("PostgreSQL: %v", err)
+	return nil
+}
+
+// DSN returns the connection string of the server's database postgres.
+func (s *Server) DSN() string {
+	return fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable", s.s.port)
+}
+
+// Stop shuts the server down, as an administrator's fast shutdown does:
+// sessions end, and new connections are refused until Start.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.halt()
+}
+
+// Start starts the server Stop stopped, and waits until it accepts
+// connections.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s.cmd != nil {
+		return nil
+	}
+	return s.s.start()
 }
 
 // freePort returns a loopback TCP port nobody listens on now.
