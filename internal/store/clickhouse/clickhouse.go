@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/skymap/skymap/internal/store"
@@ -60,11 +59,9 @@ type DB struct {
 	c    *client
 	opts Options
 
-	// inflight are the objects this process is committing, so that two
+	// objects are locked while this process commits them, so that two
 	// commits of one object here do not both write it.
-	objMu    sync.Mutex
-	objCond  *sync.Cond
-	inflight map[string]bool
+	objects store.KeyLock
 }
 
 var _ store.Flows = (*DB)(nil)
@@ -105,9 +102,8 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	}
 	d := &DB{
 		c:    &client{http: hc, base: strings.TrimRight(opts.URL, "/"), user: opts.User, password: opts.Password},
-		opts: opts, inflight: map[string]bool{},
+		opts: opts,
 	}
-	d.objCond = sync.NewCond(&d.objMu)
 	if err := d.c.exec(ctx, "CREATE DATABASE IF NOT EXISTS "+opts.Database, nil); err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", opts.Database, err)
 	}
@@ -122,23 +118,6 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 func (d *DB) Close() error {
 	d.c.http.CloseIdleConnections()
 	return nil
-}
-
-// lockObject serializes the commits of one object in this process and
-// returns the unlock.
-func (d *DB) lockObject(k string) func() {
-	d.objMu.Lock()
-	for d.inflight[k] {
-		d.objCond.Wait()
-	}
-	d.inflight[k] = true
-	d.objMu.Unlock()
-	return func() {
-		d.objMu.Lock()
-		delete(d.inflight, k)
-		d.objCond.Broadcast()
-		d.objMu.Unlock()
-	}
 }
 
 // badQuery wraps a refusal or a database error for the user.

@@ -53,7 +53,7 @@ func (d *DB) FlowObjectDone(ctx context.Context, bucket, key, etag string) (bool
 // that fails before its catalog row leaves rows nobody sees, and two
 // workers committing one object at once count it once.
 func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) error {
-	defer d.lockObject(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
+	defer d.objects.Lock(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
 	done, err := d.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
 	if err != nil || done {
 		return err

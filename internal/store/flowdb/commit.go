@@ -38,7 +38,7 @@ func (d *DB) FlowObjectDone(ctx context.Context, bucket, key, etag string) (bool
 // of different objects are written concurrently. Commits of one object
 // (bucket, key, ETag) are serialized, so the second finds it done.
 func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) (err error) {
-	defer d.lockObject(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
+	defer d.objects.Lock(obj.Bucket + "\x00" + obj.Key + "\x00" + obj.ETag)()
 	done, err := d.FlowObjectDone(ctx, obj.Bucket, obj.Key, obj.ETag)
 	if err != nil || done {
 		return err
@@ -125,22 +125,6 @@ func (d *DB) CommitFlowObject(ctx context.Context, obj *store.FlowObject) (err e
 		return fmt.Errorf("flowdb: commit s3://%s/%s: committed, but %w", obj.Bucket, obj.Key, errors.Join(errs...))
 	}
 	return nil
-}
-
-// lockObject serializes the commits of one object and returns the unlock.
-func (d *DB) lockObject(k string) func() {
-	d.objMu.Lock()
-	for d.inflight[k] {
-		d.objCond.Wait()
-	}
-	d.inflight[k] = true
-	d.objMu.Unlock()
-	return func() {
-		d.objMu.Lock()
-		delete(d.inflight, k)
-		d.objCond.Broadcast()
-		d.objMu.Unlock()
-	}
 }
 
 // rawPath is where an object's body is archived, relative to raw/: the

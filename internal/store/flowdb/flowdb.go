@@ -55,11 +55,9 @@ type DB struct {
 	parquet bool
 	rollups bool
 
-	// inflight are the objects being committed, by bucket, key and ETag:
-	// one commit per object at a time.
-	objMu    sync.Mutex
-	objCond  *sync.Cond
-	inflight map[string]bool
+	// objects are locked while committed, by bucket, key and ETag: one
+	// commit per object at a time.
+	objects store.KeyLock
 
 	compMu     sync.Mutex
 	compLoaded time.Time
@@ -101,9 +99,8 @@ func Open(dir string, opts Options) (*DB, error) {
 		}
 		return nil, fmt.Errorf("flowdb: open %s: %w", path, err)
 	}
-	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{}, inflight: map[string]bool{},
+	d := &DB{db: sql.OpenDB(conn), dir: abs, raw: raw, tmp: tmp, opts: opts, formats: map[string]string{},
 		writers: make(chan *rollupFile, 2)}
-	d.objCond = sync.NewCond(&d.objMu)
 	if err := d.setup(context.Background()); err != nil {
 		d.db.Close()
 		if strings.Contains(err.Error(), "configuration has been locked") {
