@@ -9,61 +9,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skymap/skymap/internal/collect/flowlogs/flowlogstest"
 	"github.com/skymap/skymap/internal/model"
 	"github.com/skymap/skymap/internal/store"
+	"github.com/skymap/skymap/internal/store/storetest"
 )
 
-// BenchmarkCommitFlowObject commits objects of 10,000 rollups each; the
-// figure is rollups/s.
+// BenchmarkCommitFlowObject commits objects of 10,000 rollups each (and
+// a body of a header only); the figure is rollups/s.
 func BenchmarkCommitFlowObject(b *testing.B) {
-	d := open(b, b.TempDir(), Options{})
-	ctx := context.Background()
-	const n = 10000
-	rollups := make([]model.FlowRollup, n)
-	for i := range rollups {
-		c := netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})
-		rollups[i] = model.FlowRollup{Minute: t0.Add(time.Duration(i%60) * time.Minute), Account: "123456789012", Region: "eu-west-1",
-			Interface: "eni-0123456789abcdef0", Reporter: model.FlowServer, Client: model.HostURN(c), Server: "i-0123456789abcdef0",
-			ClientAddr: c, ServerAddr: netip.MustParseAddr("10.1.0.1"), ServerPort: 443, Protocol: 6, Accepted: true,
-			BytesToServer: uint64(i), BytesToClient: 2 * uint64(i), PacketsToServer: 3, PacketsToClient: 4, Records: 1}
-	}
-	set := model.NewFlowRollups(rollups...)
-	body := gz(b, defaultHeader)
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		o := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", i), ETag: "e", Body: body, Format: defaultHeader,
-			Start: t0, End: t0, Rollups: set}
-		if err := d.CommitFlowObject(ctx, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "rollups/s")
+	storetest.BenchmarkCommitRollups(b, open(b, b.TempDir(), Options{}), defaultHeader, gz(b, defaultHeader))
 }
 
-// BenchmarkCommitRecords commits gzip text objects of 100,000 records of
-// flowlogstest's estate (as BenchmarkFlowIngest reads) without rollups:
-// archiving raw records. The figure is records/s, to set beside the
-// ClickHouse store's BenchmarkCommitRecords.
+// BenchmarkCommitRecords: storetest.BenchmarkCommitRecords, archiving the
+// raw records; set beside the ClickHouse store's of that name.
 func BenchmarkCommitRecords(b *testing.B) {
-	d := open(b, b.TempDir(), Options{})
-	ctx := context.Background()
-	const n = 100000
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := flowlogstest.NewEstate(1, 3000).Write(zw, 1, n, t0.Unix()); err != nil {
-		b.Fatal(err)
-	}
-	zw.Close()
-	body := buf.Bytes()
-	for i := 0; b.Loop(); i++ {
-		o := &store.FlowObject{Bucket: "logs", Key: fmt.Sprintf("k%d", i), ETag: "e", Body: body, Format: flowlogstest.Header,
-			Start: t0, End: t0.Add(time.Hour), Records: n, ReadWhole: true}
-		if err := d.CommitFlowObject(ctx, o); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "records/s")
+	storetest.BenchmarkCommitRecords(b, open(b, b.TempDir(), Options{}))
 }
 
 // BenchmarkFlowSQLScan sums the bytes of 1,000,000 archived records (100
